@@ -1,0 +1,273 @@
+/*
+ * bufferable.h -- the C contract of bufferable (zero-copy memory sharing between Mojo, C/C++ and
+ * Python).
+ *
+ * This one header is the whole agreement between a *producer* (a Mojo struct, a C or C++ library:
+ * whoever owns memory), the *core* (the compiled module bufferable._core, which speaks CPython's
+ * buffer protocol, DLPack and Arrow on the producer's behalf) and a *consumer* (code that wants to
+ * read or write memory that some Python object exports).
+ *
+ * It is self-contained C99: it includes only <stdint.h> and <stddef.h> and never Python.h. Python
+ * objects appear as the opaque `struct _object` (what CPython calls PyObject), and a `Py_buffer *`
+ * travels as `void *`. Everything is ABI-stable within a major version (BF_API_VERSION_MAJOR).
+ *
+ * How a producer exports (from its bf_getbuffer slot, holding the GIL):
+ *   1. describe the memory in a BfBuffer (the pointers in it belong to the producer and must stay
+ *      valid until step 3 has run for this export; a producer that would move or free them while
+ *      an export is live must refuse with BufferError instead);
+ *   2. call api->export_buffer(self, view, &desc, flags): the core validates the descriptor,
+ *      applies CPython's rules for the request flags and fills the Py_buffer. On failure it sets a
+ *      Python exception, leaves view->obj NULL and the producer undoes whatever step 1 counted;
+ *   3. in its bf_releasebuffer slot, call api->release_buffer(view) once, then drop its own count.
+ *
+ * How a consumer reads any Python buffer:
+ *   api->acquire(obj, flags, &desc, &acq) fills a BfBuffer describing obj's export and returns a
+ *   reference-counted acquisition. Views that share memory share the acquisition
+ *   (acquisition_incref); the underlying PyBuffer_Release runs exactly once, when the last
+ *   reference is dropped (acquisition_decref).
+ *
+ * The table of functions (BfApi) is published by the core as the PyCapsule named
+ * BF_API_CAPSULE_NAME, attribute `_C_API` of the module `bufferable._core`. Read it once, check
+ * version_major == BF_API_VERSION_MAJOR and version_minor >= the minor version you need, and keep
+ * the pointer for the life of the process (the core module is never unloaded).
+ */
+#ifndef BUFFERABLE_H
+#define BUFFERABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * Versions
+ * ------------------------------------------------------------------------------------------- */
+
+/* A change of major version breaks the ABI: a user built for another major must refuse the table. */
+#define BF_API_VERSION_MAJOR 1
+/* Minor versions only append fields to BfApi; a user needing minor m checks version_minor >= m. */
+#define BF_API_VERSION_MINOR 0
+
+/* Name of the capsule holding `const BfApi *`, attribute `_C_API` of module `bufferable._core`. */
+#define BF_API_CAPSULE_NAME "bufferable._core._C_API"
+
+/* Largest ndim the core exports or acquires (CPython's PyBUF_MAX_NDIM). */
+#define BF_MAX_NDIM 64
+
+/* ---------------------------------------------------------------------------------------------
+ * Request flags: the same values as CPython's PyBUF_* (Include/pybuffer.h), so a producer passes
+ * the `flags` argument of its bf_getbuffer slot through unchanged.
+ * ------------------------------------------------------------------------------------------- */
+
+#define BF_BUF_SIMPLE 0x0000         /* one contiguous run of bytes; no format, shape or strides */
+#define BF_BUF_WRITABLE 0x0001       /* the consumer will write: a read-only export is refused */
+#define BF_BUF_FORMAT 0x0004         /* the consumer wants `format` (else format is NULL = "B") */
+#define BF_BUF_ND 0x0008             /* the consumer wants `shape` (C-contiguous memory only) */
+#define BF_BUF_STRIDES (0x0010 | BF_BUF_ND) /* the consumer can follow `strides` */
+#define BF_BUF_C_CONTIGUOUS (0x0020 | BF_BUF_STRIDES) /* the memory must be C-contiguous */
+#define BF_BUF_F_CONTIGUOUS (0x0040 | BF_BUF_STRIDES) /* the memory must be Fortran-contiguous */
+#define BF_BUF_ANY_CONTIGUOUS (0x0080 | BF_BUF_STRIDES) /* C- or Fortran-contiguous */
+#define BF_BUF_INDIRECT (0x0100 | BF_BUF_STRIDES) /* the consumer can follow `suboffsets` */
+#define BF_BUF_CONTIG (BF_BUF_ND | BF_BUF_WRITABLE)
+#define BF_BUF_CONTIG_RO (BF_BUF_ND)
+#define BF_BUF_STRIDED (BF_BUF_STRIDES | BF_BUF_WRITABLE)
+#define BF_BUF_STRIDED_RO (BF_BUF_STRIDES)
+#define BF_BUF_RECORDS (BF_BUF_STRIDES | BF_BUF_WRITABLE | BF_BUF_FORMAT)
+#define BF_BUF_RECORDS_RO (BF_BUF_STRIDES | BF_BUF_FORMAT)
+#define BF_BUF_FULL (BF_BUF_INDIRECT | BF_BUF_WRITABLE | BF_BUF_FORMAT)
+#define BF_BUF_FULL_RO (BF_BUF_INDIRECT | BF_BUF_FORMAT)
+
+/* ---------------------------------------------------------------------------------------------
+ * Devices: DLPack's device types (dlpack.h, DLDeviceType), so a descriptor converts to DLPack as is.
+ * The buffer protocol itself only ever carries BF_DEVICE_CPU memory.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum {
+  BF_DEVICE_CPU = 1,         /* kDLCPU: ordinary host memory */
+  BF_DEVICE_CUDA = 2,        /* kDLCUDA */
+  BF_DEVICE_CUDA_HOST = 3,   /* kDLCUDAHost: pinned host memory */
+} BfDeviceType;
+
+typedef struct {
+  /* One of BfDeviceType (or any other DLDeviceType value). */
+  int32_t device_type;
+  /* Ordinal of the device of that type; 0 for the CPU. */
+  int32_t device_id;
+} BfDevice;
+
+/* ---------------------------------------------------------------------------------------------
+ * Element types, in DLPack's encoding (dlpack.h, DLDataType / DLDataTypeCode), which is how a
+ * consumer compares a format with the element type it was compiled for.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum {
+  BF_DTYPE_INT = 0,          /* kDLInt: signed two's-complement integer */
+  BF_DTYPE_UINT = 1,         /* kDLUInt: unsigned integer */
+  BF_DTYPE_FLOAT = 2,        /* kDLFloat: IEEE 754 binary16/32/64 (bits 16, 32, 64; 128 = long double) */
+  BF_DTYPE_BFLOAT = 4,       /* kDLBfloat: bfloat16 */
+  BF_DTYPE_COMPLEX = 5,      /* kDLComplex: two floats; bits counts both halves */
+  BF_DTYPE_BOOL = 6,         /* kDLBool: one byte, 0 or 1 */
+  BF_DTYPE_FLOAT8_E3M4 = 7,  /* kDLFloat8_e3m4 and the float8/6/4 codes that follow in dlpack.h */
+  BF_DTYPE_FLOAT8_E4M3 = 8,
+  BF_DTYPE_FLOAT8_E4M3B11FNUZ = 9,
+  BF_DTYPE_FLOAT8_E4M3FN = 10,
+  BF_DTYPE_FLOAT8_E4M3FNUZ = 11,
+  BF_DTYPE_FLOAT8_E5M2 = 12,
+  BF_DTYPE_FLOAT8_E5M2FNUZ = 13,
+  BF_DTYPE_FLOAT8_E8M0FNU = 14,
+  BF_DTYPE_NONE = 255,       /* not a single scalar (a struct, padding, bytes, a pointer, ...) */
+} BfDTypeCode;
+
+typedef struct {
+  /* One of BfDTypeCode. */
+  uint8_t code;
+  /* Width of one lane in bits (8, 16, 32, 64, 128); 0 when code is BF_DTYPE_NONE. */
+  uint8_t bits;
+  /* Number of lanes; 1 for every format the buffer protocol can carry. */
+  uint16_t lanes;
+} BfDataType;
+
+/* ---------------------------------------------------------------------------------------------
+ * BfBuffer: a description of one strided array in memory. Owned by whoever filled it; the core
+ * copies nothing out of it except into the Py_buffer it fills, whose pointers then point into the
+ * same storage. So: on the export side every pointer below must stay valid, and its contents
+ * unchanged, until the producer's release for that export has run.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct {
+  /* Address of the element at index (0, ..., 0). May be NULL only if the array has no elements.
+   * Owned by the producer. */
+  void *data;
+  /* Size of one element in bytes; must equal the size the format implies (>= 1). */
+  int64_t itemsize;
+  /* PEP 3118 format of one element, NUL-terminated (struct-module syntax, including "T{...}",
+   * "(n,m)" sub-arrays and the extension form "[module$qualname$param]"). NULL means "B".
+   * Owned by the producer (a string literal is ideal). */
+  const char *format;
+  /* Number of dimensions, 0 (a scalar) to BF_MAX_NDIM. */
+  int32_t ndim;
+  /* Nonzero: consumers must not write through `data`; WRITABLE requests are refused. */
+  int32_t readonly;
+  /* ndim extents, each >= 0, in elements. NULL only if ndim == 0. Owned by the producer. */
+  const int64_t *shape;
+  /* ndim steps between neighbouring elements of each dimension, in BYTES; may be negative or zero.
+   * NULL means C-contiguous (the core then computes them when a consumer asks for strides).
+   * Owned by the producer. */
+  const int64_t *strides;
+  /* NULL (no indirection, the common case) or ndim entries: for each dimension, a negative value
+   * means "no indirection"; a value >= 0 means that after applying that dimension's stride the
+   * pointer found there is dereferenced and this many bytes added (PIL-style arrays, PEP 3118).
+   * Owned by the producer. */
+  const int64_t *suboffsets;
+  /* Where the memory lives; {BF_DEVICE_CPU, 0} for everything the buffer protocol carries. */
+  BfDevice device;
+} BfBuffer;
+
+/* ---------------------------------------------------------------------------------------------
+ * Formats
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct {
+  /* Size in bytes of one item the format describes (struct.calcsize of it). */
+  int64_t itemsize;
+  /* Alignment in bytes the format asks for (1 for standard-size "<", ">", "=", "!" formats). */
+  int64_t alignment;
+  /* Byte order of the first field after canonicalisation: '<' little, '>' big, '@' native with
+   * native alignment, '=' native with standard sizes, or '|' when order does not matter (one-byte
+   * items, bool, padding, bytes). */
+  char byteorder;
+  /* Nonzero when every multi-byte scalar in the format is in this machine's byte order. */
+  uint8_t native_order;
+  /* Number of top-level fields (1 for a scalar; the member count of a "T{...}"). */
+  int32_t nfields;
+  /* The element type when the whole item is one scalar (e.g. "<f", "=f", "@f", "f" -> float32),
+   * else {BF_DTYPE_NONE, 0, 0}. Extension formats map here too: "[ml_dtypes$bfloat16$]" -> bfloat16. */
+  BfDataType dtype;
+} BfFormatInfo;
+
+/* ---------------------------------------------------------------------------------------------
+ * Errors: every function that returns int returns 0 on success and -1 on failure, with a Python
+ * exception set (so it must be called holding the GIL, and the caller propagates the -1).
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum {
+  BF_ERROR_BUFFER = 1,       /* BufferError: the export or request cannot be honoured */
+  BF_ERROR_VALUE = 2,        /* ValueError: a malformed argument (e.g. a bad format string) */
+  BF_ERROR_TYPE = 3,         /* TypeError: the object does not support what was asked */
+  BF_ERROR_INDEX = 4,        /* IndexError */
+  BF_ERROR_MEMORY = 5,       /* MemoryError */
+  BF_ERROR_RUNTIME = 6,      /* RuntimeError */
+} BfErrorKind;
+
+/* An acquisition of a consumer view: owns one successful PyObject_GetBuffer. Opaque. */
+typedef struct BfAcquisition BfAcquisition;
+
+/* Opaque CPython object (PyObject in Python.h). */
+struct _object;
+
+/* ---------------------------------------------------------------------------------------------
+ * BfApi: the function table. Fields are only ever appended (a minor version bump); `size` tells
+ * how many bytes of the table this core filled in.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct {
+  /* == BF_API_VERSION_MAJOR of the core that built this table. */
+  uint16_t version_major;
+  /* BF_API_VERSION_MINOR of that core. */
+  uint16_t version_minor;
+  /* sizeof(BfApi) as the core was compiled. */
+  uint32_t size;
+
+  /* --- export side (call holding the GIL) --- */
+
+  /* Fill `view` (a Py_buffer *) for a request `flags` (BF_BUF_*) from `desc`, which describes the
+   * memory of `exporter`. Validates `desc` first: ndim outside 0..BF_MAX_NDIM, a negative extent,
+   * a size that overflows, an itemsize that disagrees with the format, an invalid format, or NULL
+   * data with a nonzero size are refused with BufferError naming the problem. Then applies the
+   * flags as CPython defines them (WRITABLE, FORMAT, ND, STRIDES, C/F/ANY_CONTIGUOUS checked
+   * against the real strides, INDIRECT vs suboffsets). On success view->obj holds a new reference
+   * to `exporter`; the pointers of `desc` are referenced, not copied (except when the producer
+   * gave strides == NULL and the consumer asked for strides: then the core owns a small block,
+   * freed by release_buffer). Returns 0, or -1 with an exception set and view->obj == NULL. */
+  int (*export_buffer)(struct _object *exporter, void *view, const BfBuffer *desc, int flags);
+
+  /* Undo what export_buffer allocated for `view` (call it exactly once per successful
+   * export_buffer, from the exporter's bf_releasebuffer slot). Does not touch view->obj: CPython
+   * drops that reference itself after the slot returns. */
+  void (*release_buffer)(void *view);
+
+  /* --- consumer side --- */
+
+  /* Acquire a view of any object exporting the buffer protocol with request `flags`, describe it
+   * in *out and store a new acquisition (reference count 1) in *acq. The pointers in *out stay
+   * valid until that acquisition's count drops to zero. GIL required. Returns 0 or -1. */
+  int (*acquire)(struct _object *obj, int flags, BfBuffer *out, BfAcquisition **acq);
+
+  /* Add a reference to an acquisition. Atomic; needs no GIL. */
+  void (*acquisition_incref)(BfAcquisition *acq);
+
+  /* Drop a reference; the last one releases the underlying Py_buffer exactly once (taking the GIL
+   * itself if the calling thread does not hold it). NULL is ignored. */
+  void (*acquisition_decref)(BfAcquisition *acq);
+
+  /* The Python object whose export an acquisition holds (a borrowed reference). */
+  struct _object *(*acquisition_object)(BfAcquisition *acq);
+
+  /* --- formats and errors --- */
+
+  /* Parse and validate a PEP 3118 format (NULL means "B"); fill *out. Invalid formats: -1 with a
+   * ValueError naming the offending position. GIL required. */
+  int (*parse_format)(const char *format, BfFormatInfo *out);
+
+  /* Set the current Python exception: `kind` is a BfErrorKind, `message` UTF-8. GIL required.
+   * Always returns -1, so `return api->set_error(...)` reads naturally. */
+  int (*set_error)(int kind, const char *message);
+} BfApi;
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* BUFFERABLE_H */
