@@ -1,0 +1,17 @@
+"""A small CPU ray tracer: spheres, a checkerboard ground, point lights and an
+environment image, rendered row-parallel into a float32 RGB image.
+
+Modules:
+    vector: `Vec3` (three float32 lanes of a 4-lane SIMD vector) and its algebra.
+    material: surface response (colour, albedo, specular weight and exponent,
+        reflectivity).
+    sphere: spheres and ray-sphere intersection.
+    ground: the checkerboard ground plane.
+    light: point lights.
+    environment: the background, sampled from a strided float32 image.
+    scene: the camera and everything in view; the demo scene.
+    image: the rendered image, one 16-byte SIMD pixel per sample.
+    threads: a small pthread worker pool (Mojo 1.2.0's `mojo` package ships no
+        `parallelize`).
+    render: shading, shadows, reflections and the parallel row loop.
+"""
