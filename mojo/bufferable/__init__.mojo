@@ -1,0 +1,23 @@
+"""bufferable: Mojo structs that Python sees as buffers, with no copy.
+
+Implement `Bufferable` (describe the memory in `__buffer__`, be told in
+`__release_buffer__` when a consumer is done), bind the struct with Mojo's
+`PythonModuleBuilder`, and call `add_buffer_protocol[T]` on its type
+builder. `memoryview(obj)` and `numpy.asarray(obj)` then share the struct's
+memory; `to_numpy(value)` does it from Mojo.
+
+Build with `mojo build -I $(python -m bufferable --mojo-path) ...`, or
+`python -m bufferable build mod.mojo`, or `import bufferable.importer`.
+"""
+
+from .buffer import Buffer, BufferFlags, format_of
+from .bufferable import Bufferable
+from .export_counter import ExportCounter
+from .errors import buffer_error, index_error, type_error, value_error
+from .python_type import (
+    add_buffer_protocol,
+    finalize_module,
+    fix_dealloc,
+    py_method,
+)
+from .numpy import to_numpy

@@ -1,0 +1,357 @@
+"""The core's C function table (`BfApi` of bufferable.h), loaded once per
+process from the capsule `bufferable._core._C_API`.
+
+Everything Mojo does with Python buffers goes through this table: the core
+fills and releases Py_buffers (export side), acquires views of any Python
+object (consumer side), parses formats and sets Python exceptions of the
+right class. Mojo never re-implements any of it.
+
+Usage:
+
+```mojo
+from bufferable.api import bf_api, load_api, ERROR_BUFFER
+
+load_api()               # once, where raising is fine (e.g. module init)
+ref api = bf_api()       # then anywhere, cheaply (no Python call)
+_ = api.set_error(ERROR_BUFFER, "message".unsafe_ptr().bitcast[c_char]())
+```
+"""
+
+from std.ffi import c_char, c_int
+from std.memory import OpaquePointer
+from std.python import Python, PythonObject
+from std.sys.info import size_of
+
+from ._private import RawPointer, PyObjectPtr, get_global, object_address
+from .buffer import Buffer
+
+comptime API_VERSION_MAJOR = 1
+"""The major version of bufferable.h this package was written for."""
+comptime API_VERSION_MINOR = 0
+"""The minor version of bufferable.h this package needs at least."""
+comptime API_CAPSULE_NAME = "bufferable._core._C_API"
+"""The capsule's name (`BF_API_CAPSULE_NAME`)."""
+comptime MAX_NDIM = 64
+"""Largest ndim the core exports or acquires (`BF_MAX_NDIM`)."""
+
+comptime ERROR_BUFFER = 1
+"""`BF_ERROR_BUFFER`: BufferError."""
+comptime ERROR_VALUE = 2
+"""`BF_ERROR_VALUE`: ValueError."""
+comptime ERROR_TYPE = 3
+"""`BF_ERROR_TYPE`: TypeError."""
+comptime ERROR_INDEX = 4
+"""`BF_ERROR_INDEX`: IndexError."""
+comptime ERROR_MEMORY = 5
+"""`BF_ERROR_MEMORY`: MemoryError."""
+comptime ERROR_RUNTIME = 6
+"""`BF_ERROR_RUNTIME`: RuntimeError."""
+
+comptime DTYPE_INT = 0
+"""`BF_DTYPE_INT` (DLPack kDLInt)."""
+comptime DTYPE_UINT = 1
+"""`BF_DTYPE_UINT` (kDLUInt)."""
+comptime DTYPE_FLOAT = 2
+"""`BF_DTYPE_FLOAT` (kDLFloat)."""
+comptime DTYPE_BFLOAT = 4
+"""`BF_DTYPE_BFLOAT` (kDLBfloat)."""
+comptime DTYPE_COMPLEX = 5
+"""`BF_DTYPE_COMPLEX` (kDLComplex)."""
+comptime DTYPE_BOOL = 6
+"""`BF_DTYPE_BOOL` (kDLBool)."""
+comptime DTYPE_NONE = 255
+"""`BF_DTYPE_NONE`: not a single scalar."""
+
+
+@fieldwise_init
+struct DataType(Copyable, TrivialRegisterPassable):
+    """C's `BfDataType`: an element type in DLPack's encoding (4 bytes)."""
+
+    var code: UInt8
+    """One of the `DTYPE_*` codes."""
+    var bits: UInt8
+    """Width of one lane in bits; 0 for DTYPE_NONE."""
+    var lanes: UInt16
+    """Number of lanes (1 for every buffer-protocol format)."""
+
+
+struct FormatInfo(Copyable, Defaultable):
+    """C's `BfFormatInfo`: what `BfApi.parse_format` learns from a format."""
+
+    var itemsize: Int64
+    """Size in bytes of one item (struct.calcsize)."""
+    var alignment: Int64
+    """Alignment in bytes the format asks for."""
+    var byteorder: c_char
+    """'<', '>', '@', '=' or '|' (order does not matter)."""
+    var native_order: UInt8
+    """Nonzero when every multi-byte scalar is in this machine's order."""
+    var nfields: Int32
+    """Number of top-level fields (1 for a scalar)."""
+    var dtype: DataType
+    """The element type when the item is one scalar, else code DTYPE_NONE."""
+
+    def __init__(out self):
+        """A zeroed record, to be filled by `parse_format`."""
+        self.itemsize = 0
+        self.alignment = 0
+        self.byteorder = 0
+        self.native_order = 0
+        self.nfields = 0
+        self.dtype = DataType(0, 0, 0)
+
+
+struct PyBufferView(Copyable, Defaultable):
+    """CPython's `Py_buffer` (80 bytes), as the slots receive it."""
+
+    var buf: Optional[RawPointer]
+    """Start of the memory."""
+    var obj: Optional[RawPointer]
+    """The exporter (a strong reference while the view is live)."""
+    var len: Int
+    """product(shape) * itemsize."""
+    var itemsize: Int
+    """Size of one item in bytes."""
+    var readonly: Int32
+    """Nonzero if read-only."""
+    var ndim: Int32
+    """Number of dimensions."""
+    var format: Optional[Pointer[c_char, MutUntrackedOrigin]]
+    """Format, or None (= "B") when the consumer did not ask for it."""
+    var shape: Optional[Pointer[Int, MutUntrackedOrigin]]
+    """Extents, or None when the consumer did not ask for them."""
+    var strides: Optional[Pointer[Int, MutUntrackedOrigin]]
+    """Byte strides, or None."""
+    var suboffsets: Optional[Pointer[Int, MutUntrackedOrigin]]
+    """Suboffsets, or None."""
+    var internal: Optional[RawPointer]
+    """Exporter's private pointer (the core's)."""
+
+    def __init__(out self):
+        """A zeroed view."""
+        self.buf = None
+        self.obj = None
+        self.len = 0
+        self.itemsize = 0
+        self.readonly = 0
+        self.ndim = 0
+        self.format = None
+        self.shape = None
+        self.strides = None
+        self.suboffsets = None
+        self.internal = None
+
+
+comptime AcquisitionPtr = Optional[RawPointer]
+"""An opaque `BfAcquisition *` (None is NULL)."""
+
+comptime BufferPtr = Pointer[Buffer, MutUnsafeAnyOrigin]
+"""A `BfBuffer *`.
+
+Pointers handed to the core are typed with `MutUnsafeAnyOrigin` ("may alias
+anything"), never `MutUntrackedOrigin`: with an untracked origin the compiler
+does not see that the core reads the local a pointer was taken from and may
+drop its stores (measured with Mojo 1.2.0: the core then read garbage). Take
+them as `Pointer(to=local).unsafe_origin_cast[MutUnsafeAnyOrigin]()`."""
+
+
+struct BfApi:
+    """C's `BfApi`: the core's function table, field for field (version 1.0).
+
+    Obtain it with `bf_api()`; never build one. Every `c_int` function
+    returns 0 on success and -1 with a Python exception set; all of them
+    need the GIL except `acquisition_incref`/`acquisition_decref`.
+    """
+
+    var version_major: UInt16
+    """The core's BF_API_VERSION_MAJOR."""
+    var version_minor: UInt16
+    """The core's BF_API_VERSION_MINOR."""
+    var size: UInt32
+    """sizeof(BfApi) as the core was compiled."""
+
+    var export_buffer: def(
+        PyObjectPtr, RawPointer, BufferPtr, c_int
+    ) thin abi("C") -> c_int
+    """export_buffer(exporter, view: Py_buffer*, desc, flags): fill `view`
+    for a request from `desc` (validated); view->obj takes a reference."""
+
+    var release_buffer: def(RawPointer) thin abi("C") -> None
+    """release_buffer(view): undo what export_buffer allocated, once per
+    successful export, from the exporter's bf_releasebuffer slot."""
+
+    var acquire: def(
+        PyObjectPtr,
+        c_int,
+        BufferPtr,
+        Pointer[AcquisitionPtr, MutUnsafeAnyOrigin],
+    ) thin abi("C") -> c_int
+    """acquire(obj, flags, out: BfBuffer*, acq: BfAcquisition**): a
+    consumer view of any Python buffer, with a reference-counted owner."""
+
+    var acquisition_incref: def(AcquisitionPtr) thin abi("C") -> None
+    """Adds a reference to an acquisition (atomic; no GIL needed)."""
+
+    var acquisition_decref: def(AcquisitionPtr) thin abi("C") -> None
+    """Drops a reference; the last one releases the Py_buffer exactly once
+    (taking the GIL itself if needed). NULL is ignored."""
+
+    var acquisition_object: def(AcquisitionPtr) thin abi("C") -> PyObjectPtr
+    """The Python object an acquisition holds (borrowed)."""
+
+    var parse_format: def(
+        Optional[Pointer[c_char, MutUnsafeAnyOrigin]],
+        Pointer[FormatInfo, MutUnsafeAnyOrigin],
+    ) thin abi("C") -> c_int
+    """parse_format(format, out): validate a PEP 3118 format (NULL = "B")."""
+
+    var set_error: def(
+        c_int, Pointer[c_char, MutUnsafeAnyOrigin]
+    ) thin abi("C") -> c_int
+    """set_error(kind, message): set the Python exception of class `kind`
+    (an `ERROR_*`); returns -1."""
+
+
+def _read_capsule() raises -> RawPointer:
+    """Imports bufferable._core and returns the validated table address."""
+    ref cpy = Python().cpython()
+    var core: PythonObject
+    try:
+        core = Python.import_module("bufferable._core")
+    except e:
+        raise Error(
+            "bufferable: cannot import bufferable._core (the compiled core;"
+            " is the bufferable package installed in this Python?): ",
+            e,
+        )
+    var capsule: PythonObject
+    try:
+        capsule = core._C_API
+    except e:
+        raise Error("bufferable: bufferable._core has no _C_API capsule: ", e)
+    var address = cpy.PyCapsule_GetPointer(
+        object_address(capsule), API_CAPSULE_NAME
+    )
+    var api = address.unsafe_bitcast[BfApi]()
+    if Int(api[].version_major) != API_VERSION_MAJOR:
+        raise Error(
+            "bufferable: the core's C API is version ",
+            api[].version_major,
+            ".",
+            api[].version_minor,
+            "; this Mojo package needs ",
+            API_VERSION_MAJOR,
+            ".x (reinstall matching versions)",
+        )
+    if Int(api[].version_minor) < API_VERSION_MINOR or Int(
+        api[].size
+    ) < size_of[BfApi]():
+        raise Error(
+            "bufferable: the core's C API (version ",
+            api[].version_major,
+            ".",
+            api[].version_minor,
+            ", ",
+            api[].size,
+            " bytes) is older than this Mojo package needs (",
+            API_VERSION_MAJOR,
+            ".",
+            API_VERSION_MINOR,
+            ", ",
+            size_of[BfApi](),
+            " bytes)",
+        )
+    return address.unsafe_origin_cast[MutUntrackedOrigin]()
+
+
+def _init_api() -> Optional[RawPointer]:
+    try:
+        return _read_capsule()
+    except:
+        return None
+
+
+def _destroy_api(p: Optional[RawPointer]):
+    # The table is static storage of the core, which is never unloaded.
+    pass
+
+
+comptime _GLOBAL_NAME = "bufferable.BfApi.v1"
+
+
+def load_api() raises -> Pointer[BfApi, MutUntrackedOrigin]:
+    """Loads the core's table (importing `bufferable._core` the first time in
+    the process) and returns it. Call it once where raising is fine, e.g.
+    while a module initializes; `add_buffer_protocol` does.
+
+    Returns:
+        The table (static storage of the core: valid for the process).
+
+    Raises:
+        If bufferable._core cannot be imported, has no capsule, or its
+        version does not match this package (the message says which).
+    """
+    # Validate with full error reporting first, so a failure says why; the
+    # process-wide slot is then created from a capsule known to be good.
+    var p = get_global[_GLOBAL_NAME, _init_api, _destroy_api]()
+    if not p:
+        _ = _read_capsule()  # raises the reason
+        p = get_global[_GLOBAL_NAME, _init_api, _destroy_api]()
+        if not p:
+            raise Error("bufferable: could not record the core's C API")
+    return p.value().unsafe_bitcast[BfApi]()
+
+
+@always_inline
+def bf_api() -> ref[MutUntrackedOrigin] BfApi:
+    """Returns the core's table, which `load_api` must have loaded before
+    (cheap: a lookup in the Mojo runtime's table of process-wide values, no
+    Python call). Calling it before `load_api` succeeded is a bug.
+
+    Returns:
+        The table.
+    """
+    return get_global[_GLOBAL_NAME, _init_api, _destroy_api]().value().unsafe_bitcast[BfApi]()[]
+
+
+def set_error(kind: Int, message: String) -> c_int:
+    """Sets the current Python exception (class by `kind`), through the core
+    when its table is loaded, else through CPython directly. Needs the GIL.
+
+    Args:
+        kind: One of `ERROR_BUFFER`, `ERROR_VALUE`, `ERROR_TYPE`,
+            `ERROR_INDEX`, `ERROR_MEMORY`, `ERROR_RUNTIME`; 0 (or anything
+            else) sets a plain `Exception`.
+        message: The exception's message.
+
+    Returns:
+        -1, so a C-ABI slot can `return set_error(...)`.
+    """
+    var m = message.copy()
+    var ptr = Pointer[c_char, MutUnsafeAnyOrigin](
+        unsafe_from_address=Int(m.as_c_string_span().ptr())
+    )
+    var table = get_global[_GLOBAL_NAME, _init_api, _destroy_api]()
+    if table and kind >= ERROR_BUFFER and kind <= ERROR_RUNTIME:
+        _ = table.value().unsafe_bitcast[BfApi]()[].set_error(c_int(kind), ptr)
+    else:
+        ref cpy = Python().cpython()
+        var name: StaticString = "PyExc_Exception"
+        if kind == ERROR_BUFFER:
+            name = "PyExc_BufferError"
+        elif kind == ERROR_VALUE:
+            name = "PyExc_ValueError"
+        elif kind == ERROR_TYPE:
+            name = "PyExc_TypeError"
+        elif kind == ERROR_INDEX:
+            name = "PyExc_IndexError"
+        elif kind == ERROR_MEMORY:
+            name = "PyExc_MemoryError"
+        elif kind == ERROR_RUNTIME:
+            name = "PyExc_RuntimeError"
+        cpy.PyErr_SetString(
+            cpy.get_error_global(name),
+            Pointer[c_char, ImmutAnyOrigin](unsafe_from_address=Int(ptr)),
+        )
+    _ = m^
+    return -1

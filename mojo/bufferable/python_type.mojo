@@ -1,0 +1,245 @@
+"""Giving a type bound with `PythonModuleBuilder` the buffer protocol, and the
+fixes Mojo 1.2.0's bindings need (`__module__`, the type reference leaked by
+every instance, exceptions of a chosen class)."""
+
+from std.ffi import c_int
+from std.python import Python, PythonObject
+from std.python.bindings import PythonModuleBuilder, PythonTypeBuilder
+
+from ._private import (
+    MojoObject,
+    PyObjectPtr,
+    RawPointer,
+    address_of,
+    insert_slot,
+    object_at,
+)
+from .api import (
+    ERROR_BUFFER,
+    PyBufferView,
+    bf_api,
+    load_api,
+    set_error,
+)
+from .buffer import Buffer, BufferFlags
+from .bufferable import Bufferable
+from .errors import set_python_error
+
+# CPython's slot numbers (Include/typeslots.h).
+comptime _BF_GETBUFFER = 1
+comptime _BF_RELEASEBUFFER = 2
+comptime _TP_DEALLOC = 52
+
+
+@always_inline
+def _function_address[F: TrivialRegisterPassable](f: F) -> RawPointer:
+    """The address of a (thin, C-ABI) function value."""
+    var copy = f
+    return Pointer(to=copy).unsafe_bitcast[RawPointer]()[]
+
+
+@always_inline
+def _storage[
+    T: Deinitable
+](py_self: PyObjectPtr) -> Pointer[MojoObject[T], MutUntrackedOrigin]:
+    """The storage of the Mojo value inside its Python object."""
+    return Pointer[MojoObject[T], MutUntrackedOrigin](
+        unsafe_from_address=address_of(py_self)
+    )
+
+
+# ===-----------------------------------------------------------------------===#
+# The slots
+# ===-----------------------------------------------------------------------===#
+
+
+def _bf_getbuffer[
+    T: Bufferable & Deinitable
+](py_self: PyObjectPtr, view: Optional[RawPointer], flags: c_int) abi("C") -> c_int:
+    """bf_getbuffer: T.__buffer__ describes, the core fills the Py_buffer."""
+    if not view:
+        return set_error(
+            ERROR_BUFFER, "bf_getbuffer: a NULL view argument is obsolete"
+        )
+    var storage = _storage[T](py_self)
+    if not storage[].is_initialized:
+        return set_error(
+            ERROR_BUFFER,
+            "cannot export an uninitialized object (its __init__ never ran)",
+        )
+    ref value = storage[].mojo_value
+    var desc: Buffer
+    try:
+        desc = value.__buffer__(BufferFlags(flags))
+    except e:
+        return set_python_error(e, ERROR_BUFFER)
+    var rc = bf_api().export_buffer(
+        py_self,
+        view.value(),
+        Pointer(to=desc).unsafe_origin_cast[MutUnsafeAnyOrigin](),
+        flags,
+    )
+    if rc != 0:
+        # The core refused (exception set, view->obj NULL): undo the count.
+        value.__release_buffer__(desc)
+    _ = desc^  # `desc` must live until the core has read it
+    return rc
+
+
+def _bf_releasebuffer[
+    T: Bufferable & Deinitable
+](py_self: PyObjectPtr, view: RawPointer) abi("C"):
+    """bf_releasebuffer: tell T, then let the core free what it allocated."""
+    ref v = view.unsafe_bitcast[PyBufferView]()[]
+    var desc = Buffer()
+    desc.data = v.buf
+    desc.itemsize = Int64(v.itemsize)
+    desc.format = v.format
+    desc.ndim = v.ndim
+    desc.readonly = v.readonly
+    if v.shape:
+        desc.shape = v.shape.value().unsafe_bitcast[Int64]()
+    if v.strides:
+        desc.strides = v.strides.value().unsafe_bitcast[Int64]()
+    if v.suboffsets:
+        desc.suboffsets = v.suboffsets.value().unsafe_bitcast[Int64]()
+    # T first: the core may free a strides block `desc` points into.
+    _storage[T](py_self)[].mojo_value.__release_buffer__(desc)
+    bf_api().release_buffer(view)
+
+
+def _tp_dealloc[T: Deinitable](py_self: PyObjectPtr) abi("C"):
+    """tp_dealloc: destroy the value, free the object, and drop the
+    instance's reference to its heap type (Mojo 1.2.0's own dealloc leaks it:
+    the type's refcount grew by one per instance ever destroyed)."""
+    ref cpy = Python().cpython()
+    var type_ptr = PyObjectPtr(upcast_from=cpy.Py_TYPE(py_self))
+    var storage = _storage[T](py_self)
+    if storage[].is_initialized:
+        storage[].is_initialized = False
+        Pointer(to=storage[].mojo_value).unsafe_deinit_pointee()
+    cpy.PyObject_Free(
+        Pointer[NoneType, MutUntrackedOrigin](
+            unsafe_from_address=address_of(py_self)
+        )
+    )
+    cpy.Py_DecRef(type_ptr)
+
+
+# ===-----------------------------------------------------------------------===#
+# Public API
+# ===-----------------------------------------------------------------------===#
+
+
+def add_buffer_protocol[
+    T: Bufferable & Deinitable
+](mut builder: PythonTypeBuilder) raises:
+    """Gives the Python type bound to `T` the buffer protocol: `memoryview`,
+    `numpy.asarray` and every buffer consumer then see T's memory in place.
+
+    Installs `bf_getbuffer`/`bf_releasebuffer` slots that call
+    `T.__buffer__`/`T.__release_buffer__` and let the core
+    (`bufferable._core`) fill and release the Py_buffer, and a `tp_dealloc`
+    that releases the type reference Mojo 1.2.0's own leaks (see
+    `fix_dealloc`). Loads the core's C API now, so a missing or mismatched
+    core fails the module import with a clear message.
+
+    Call it on the builder `PythonModuleBuilder.add_type[T]` returned, before
+    the module is finalized; finish with `finalize_module` to also fix
+    `__module__`.
+
+    Parameters:
+        T: The bound struct.
+
+    Args:
+        builder: The type builder of T.
+
+    Raises:
+        If the core cannot be loaded (not installed, wrong version).
+    """
+    _ = load_api()
+    insert_slot(
+        builder, _BF_GETBUFFER, _function_address(_bf_getbuffer[T])
+    )
+    insert_slot(
+        builder, _BF_RELEASEBUFFER, _function_address(_bf_releasebuffer[T])
+    )
+    fix_dealloc[T](builder)
+
+
+def fix_dealloc[T: Deinitable](mut builder: PythonTypeBuilder):
+    """Replaces the `tp_dealloc` of a type bound with Mojo 1.2.0's
+    `PythonModuleBuilder.add_type[T]` by one that also releases the
+    instance's reference to its (heap) type, as CPython requires; without it
+    the type's refcount grows by one per instance ever destroyed.
+    (`add_buffer_protocol` calls it.)
+
+    Parameters:
+        T: The bound struct.
+
+    Args:
+        builder: The type builder of T.
+    """
+    insert_slot(builder, _TP_DEALLOC, _function_address(_tp_dealloc[T]))
+
+
+def finalize_module(mut builder: PythonModuleBuilder) raises -> PythonObject:
+    """Finalizes a module like `PythonModuleBuilder.finalize`, then sets the
+    `__module__` of every type it binds to the module's name (Mojo 1.2.0
+    leaves it unset: `T.__module__` reads "builtins", pickling and
+    documentation tools get it wrong, and Python warns).
+
+    Args:
+        builder: The module builder.
+
+    Returns:
+        The finished module (return it from `PyInit_<name>`).
+
+    Raises:
+        If finalizing fails.
+    """
+    var names = List[String]()
+    for ref tb in builder.type_builders:
+        names.append(String(tb.type_name))
+    var module = builder.finalize()
+    var builtins = Python.import_module("builtins")
+    var module_name = module.__name__
+    for name in names:
+        var t = builtins.getattr(module, name)
+        _ = builtins.setattr(t, "__module__", module_name)
+    return module
+
+
+comptime PyMethodFunction = def(
+    mut PythonObject, mut PythonObject
+) thin raises -> PythonObject
+"""A method taking (self, args tuple) as Python objects (`py_method` wraps it)."""
+
+
+def py_method[
+    func: PyMethodFunction
+](py_self: PyObjectPtr, args: PyObjectPtr) abi("C") -> PyObjectPtr:
+    """A C-ABI method (for `PythonTypeBuilder.def_py_c_method`) that calls
+    `func` and raises its errors in Python with the class they name:
+    `raise buffer_error("...")` becomes BufferError (Mojo 1.2.0's own method
+    wrappers turn every error into a plain Exception).
+
+    Parameters:
+        func: `def(mut self: PythonObject, mut args: PythonObject) raises ->
+            PythonObject`; get the struct with
+            `self.downcast_value_ptr[T]()`.
+
+    Args:
+        py_self: The instance (borrowed).
+        args: The positional arguments tuple (borrowed).
+
+    Returns:
+        A new reference to the result, or NULL with an exception set.
+    """
+    var s = PythonObject(from_borrowed=py_self)
+    var a = PythonObject(from_borrowed=args)
+    try:
+        return func(s, a).steal_data()
+    except e:
+        _ = set_python_error(e, 0)
+        return PyObjectPtr()
