@@ -1,0 +1,16 @@
+"""The bufferable demo: a ray tracer written in Mojo, handed to numpy without a copy.
+
+`python -m bufferable demo` (or `python -m bufferable.demo`) compiles the Mojo
+extension on first use (cached under ~/.cache/bufferable), renders a scene of
+spheres on a checkerboard under a procedural sky, writes it as PNG, and prints
+the render time next to the cost of handing the image to numpy with and
+without a copy.
+
+Modules: `cli` (the command), `raytrace` (render / save from Python), `build`
+(compile and cache the Mojo extension), `background` (the procedural sky).
+The Mojo sources are in the `mojo/` directory beside this file.
+"""
+
+from .cli import main
+
+__all__ = ["main"]

@@ -11,6 +11,9 @@ Python API:
         notebook's hand-off, kept for comparison).
     Image.data_address() -> int
         Address of pixel (0, 0): where a zero-copy export points.
+    Image.pixel(row, column) -> (r, g, b)
+    Image.set_pixel(row, column, (r, g, b))
+        Read or write one pixel from the Mojo side.
     Image.shape() -> (H, W, 3)
     Image.strides() -> (16 * W, 16, 4), in bytes.
 
@@ -26,6 +29,7 @@ from background_bridge import environment_from_numpy_bridge
 from raytracer.image import Image
 from raytracer.render import render
 from raytracer.scene import demo_scene
+from raytracer.vector import vec3
 
 
 def _render(
@@ -58,6 +62,36 @@ def _image_data_address(py_self: PythonObject) raises -> PythonObject:
     return PythonObject(py_self.downcast_value_ptr[Image]()[].data_address())
 
 
+def _image_pixel(
+    py_self: PythonObject, row: PythonObject, column: PythonObject
+) raises -> PythonObject:
+    var pixel = py_self.downcast_value_ptr[Image]()[].pixel(
+        Int(py=row), Int(py=column)
+    )
+    return Python.tuple(
+        Float64(pixel[0]), Float64(pixel[1]), Float64(pixel[2])
+    )
+
+
+def _image_set_pixel(
+    py_self: PythonObject,
+    row: PythonObject,
+    column: PythonObject,
+    rgb: PythonObject,
+) raises -> PythonObject:
+    if len(rgb) != 3:
+        raise Error("set_pixel needs three values (r, g, b)")
+    var value = vec3(
+        Float32(Float64(py=rgb[0])),
+        Float32(Float64(py=rgb[1])),
+        Float32(Float64(py=rgb[2])),
+    )
+    py_self.downcast_value_ptr[Image]()[].set_pixel(
+        Int(py=row), Int(py=column), value
+    )
+    return PythonObject(None)
+
+
 def _image_shape(py_self: PythonObject) raises -> PythonObject:
     ref image = py_self.downcast_value_ptr[Image]()[]
     return Python.tuple(
@@ -85,6 +119,12 @@ def PyInit__raytrace() abi("C") -> PythonObject:
             )
             .def_method[_image_data_address](
                 "data_address", "Address of pixel (0, 0), channel 0."
+            )
+            .def_method[_image_pixel](
+                "pixel", "pixel(row, column) -> (r, g, b), read in Mojo."
+            )
+            .def_method[_image_set_pixel](
+                "set_pixel", "set_pixel(row, column, (r, g, b)), written in Mojo."
             )
             .def_method[_image_shape]("shape", "(H, W, 3).")
             .def_method[_image_strides](

@@ -95,6 +95,33 @@ struct Image(Movable, Writable):
             .unsafe_origin_cast[MutUntrackedOrigin]()
         )
 
+    def pixel(self, row: Int, column: Int) raises -> Pixel:
+        """The pixel at (`row`, `column`).
+
+        Raises:
+            If the position is outside the image.
+        """
+        self._check_position(row, column)
+        return self.unsafe_row_pointer(row).unsafe_offset(column)[]
+
+    def set_pixel(mut self, row: Int, column: Int, value: Vec3) raises:
+        """Stores `value` (lane 3 is cleared) at (`row`, `column`).
+
+        Raises:
+            If the position is outside the image.
+        """
+        self._check_position(row, column)
+        var pixel = value
+        pixel[3] = 0
+        self.unsafe_row_pointer(row).unsafe_offset(column)[] = pixel
+
+    def _check_position(self, row: Int, column: Int) raises:
+        if row < 0 or row >= self.height or column < 0 or column >= self.width:
+            raise Error(
+                "pixel (", row, ", ", column, ") is outside the ",
+                self.height, "x", self.width, " image",
+            )
+
     def to_numpy_copy(self) raises -> PythonObject:
         """Copies the image into a new numpy float32 array of shape (H, W, 3).
 
