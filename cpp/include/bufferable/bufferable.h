@@ -264,6 +264,26 @@ typedef struct {
   /* Set the current Python exception: `kind` is a BfErrorKind, `message` UTF-8. GIL required.
    * Always returns -1, so `return api->set_error(...)` reads naturally. */
   int (*set_error)(int kind, const char *message);
+
+  /* --- DLPack and Arrow --- */
+
+  /* Give `type` (whose instances export the buffer protocol) the methods __dlpack__,
+   * __dlpack_device__, __arrow_c_schema__ and __arrow_c_array__, each built on one buffer export
+   * of the instance (so the producer's release runs once per capsule, when its consumer is done).
+   * GIL required. Returns 0, or -1 (TypeError if `type` is not a buffer-exporting type). */
+  int (*install_interop)(struct _object *type);
+
+  /* Like acquire, but through DLPack: calls obj.__dlpack__(max_version=(1, 1)) (falling back to
+   * the legacy call), requires CPU memory, converts element strides to bytes and the data type to
+   * a format ("f", "?", "[ml_dtypes$bfloat16$]", ...). The acquisition owns the managed tensor and
+   * calls its deleter exactly once, when its count drops to zero. GIL required. */
+  int (*acquire_dlpack)(struct _object *obj, int flags, BfBuffer *out, BfAcquisition **acq);
+
+  /* Like acquire, through the Arrow PyCapsule interface: calls obj.__arrow_c_array__() and
+   * describes the values of a 1-D fixed-width primitive array (offset applied; always read-only;
+   * an array with nulls is refused with BufferError). The acquisition owns the moved ArrowArray
+   * and calls its release callback exactly once. GIL required. */
+  int (*acquire_arrow)(struct _object *obj, int flags, BfBuffer *out, BfAcquisition **acq);
 } BfApi;
 
 #ifdef __cplusplus
