@@ -21,9 +21,8 @@ Build: mojo build _raytrace.mojo --emit shared-lib -o _raytrace.so
 (with this directory on the import path).
 """
 
-from std.os import abort
 from std.python import Python, PythonObject
-from std.python.bindings import PythonModuleBuilder
+from std.python.bindings import PythonModuleBuilder, raise_python_exception
 
 from background_bridge import environment_from_numpy_bridge
 from raytracer.image import Image
@@ -140,4 +139,9 @@ def PyInit__raytrace() abi("C") -> PythonObject:
         )
         return module.finalize()
     except e:
-        abort(String("could not create the _raytrace module: ", e))
+        # A NULL module with the exception set: `import` raises it in Python.
+        return PythonObject(
+            from_owned=raise_python_exception(
+                Error("could not create the _raytrace module: ", e)
+            )
+        )
