@@ -13,19 +13,21 @@
 //   type      := code | "Z" ("f"|"d"|"g") | "T{" body "}" | "[" module "$" qualname "$" param "]"
 //   code      := "x" | "c" | "?" | "b" | "B" | "h" | "H" | "i" | "I" | "l" | "L" | "q" | "Q"
 //              | "n" | "N" | "e" | "f" | "d" | "g" | "F" | "D" | "s" | "p" | "P"
+//              | "u" | "w" | "O"        (UCS-2, UCS-4 characters; a PyObject *, as PEP 3118/numpy)
 //   name      := any bytes but ":" (possibly empty, as numpy); unique within one body
 //   module, qualname := identifier { "." identifier };  param := any bytes but "[" and "]"
 //
 // A byte order is sticky: it holds for everything after it, across "T{" and "}", until the next
 // one (numpy's rule; struct only allows one at the start). "!" is ">". "@" (the default) means
 // native order, native sizes and native alignment; "^" native order and sizes, no alignment;
-// "=", "<", ">" standard sizes (struct's table: l/L 4 bytes), no alignment. n, N, P, g and Zg
-// exist only with native sizes ("@" or "^"), as in struct. 'F'/'D' are struct's complex codes of
+// "=", "<", ">" standard sizes (struct's table: l/L 4 bytes), no alignment. n, N, P and O exist
+// only with native sizes ("@" or "^"), as in struct. g and Zg have no standard size; as ctypes
+// exports "<g", they keep the native long double size there (numpy refuses them). 'F'/'D' are struct's complex codes of
 // Python 3.14 (= "Zf"/"Zd"). Nesting of "T{" is limited to 64 levels; no recursion beyond that.
 //
 // Layout (itemsize and alignment):
 //   * A count repeats the code: "3f" is 3 floats; for 's' and 'p' it is the number of bytes of one
-//     string, for 'x' the number of pad bytes. A shape multiplies: "(2,3)4f" is 24 floats.
+//     string, for 'u'/'w' the characters of one string (numpy 'U'), for 'x' the number of pad bytes. A shape multiplies: "(2,3)4f" is 24 floats.
 //   * In '@' mode an item starts at the next multiple of its alignment (the C alignment of the
 //     scalar; the largest alignment of a T{}'s '@' members; 1 for s, p, x, c) -- also with a
 //     count of 0, as struct ("b0i" is 4 bytes). The other modes never pad.
@@ -67,6 +69,8 @@ constexpr BfDataType kNone{BF_DTYPE_NONE, 0, 0};
 inline bool is_order(char c) { return c == '@' || c == '=' || c == '<' || c == '>' || c == '!' || c == '^'; }
 inline bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+// Codes whose count is a length (bytes, pad bytes, characters), not a repetition.
+inline bool is_len_code(char c) { return c == 's' || c == 'p' || c == 'x' || c == 'u' || c == 'w'; }
 inline bool native_sizes(char order) { return order == '@' || order == '^'; }
 inline bool native_order(char order) { return order == '@' || order == '=' || order == '^' || order == (kLittle ? '<' : '>'); }
 
@@ -103,7 +107,9 @@ int scalar_info(char c, char sub, bool native, Scalar &r) {
       case 'g': return set(sizeof(long double), alignof(long double), BF_DTYPE_FLOAT);
       case 'F': return set(2 * sizeof(float), alignof(float), BF_DTYPE_COMPLEX);
       case 'D': return set(2 * sizeof(double), alignof(double), BF_DTYPE_COMPLEX);
-      case 'P': return set(sizeof(void *), alignof(void *), BF_DTYPE_NONE);
+      case 'P': case 'O': return set(sizeof(void *), alignof(void *), BF_DTYPE_NONE);
+      case 'u': return set(2, 2, BF_DTYPE_NONE);  // UCS-2 and UCS-4 characters (PEP 3118; numpy 'U')
+      case 'w': return set(4, 4, BF_DTYPE_NONE);
       case 'Z':
         if (sub == 'f') return set(2 * sizeof(float), alignof(float), BF_DTYPE_COMPLEX);
         if (sub == 'd') return set(2 * sizeof(double), alignof(double), BF_DTYPE_COMPLEX);
@@ -127,11 +133,15 @@ int scalar_info(char c, char sub, bool native, Scalar &r) {
     case 'd': return set(8, 1, BF_DTYPE_FLOAT);
     case 'F': return set(8, 1, BF_DTYPE_COMPLEX);
     case 'D': return set(16, 1, BF_DTYPE_COMPLEX);
+    case 'u': return set(2, 1, BF_DTYPE_NONE);
+    case 'w': return set(4, 1, BF_DTYPE_NONE);
+    // long double has no standard size; ctypes nevertheless exports "<g": take the native size.
+    case 'g': return set(sizeof(long double), 1, BF_DTYPE_FLOAT);
     case 'Z':
       if (sub == 'f') return set(8, 1, BF_DTYPE_COMPLEX);
       if (sub == 'd') return set(16, 1, BF_DTYPE_COMPLEX);
-      return -1;
-    case 'n': case 'N': case 'P': case 'g': return -1;
+      return set(2 * sizeof(long double), 1, BF_DTYPE_COMPLEX);
+    case 'n': case 'N': case 'P': case 'O': return -1;
   }
   return 0;
 }
@@ -173,6 +183,7 @@ inline bool add_ok(int64_t a, int64_t b, int64_t &r) { return !__builtin_add_ove
 inline int64_t sat2(int64_t a) { return a > 2 ? 2 : a; }  // counts of leaves only matter as 0, 1, many
 
 struct Parser {
+  Parser(const char *s_, size_t n_) : s(s_), n(n_) {}
   const char *s;
   size_t n, pos = 0;
   char order = '@';
@@ -329,7 +340,7 @@ struct Parser {
       // Elements of this item: prod(shape), times count unless the count is a byte length.
       size_t code_pos = pos;
       char c = pos < n ? s[pos] : 0;
-      bool bytes_count = c == 's' || c == 'p' || c == 'x';
+      bool bytes_count = is_len_code(c);
       int64_t k = bytes_count ? 1 : count, ksat = sat2(k);
       for (int i = 0; i < ndim; ++i) {
         if (!mul_ok(k, dims[i], k)) return fail(code_pos, "too many elements in one item");
@@ -339,6 +350,7 @@ struct Parser {
       Scalar sc{};
       char sub = 0;
       int32_t inner_fields = -1;
+      char open_order = order;  // a T{}'s own order is the one at its '{'
       if (pos >= n || s[pos] == '}' || is_ws(s[pos])) {
         return fail(pos, pos < n ? "expected a type code, found '}'" : "expected a type code, found end of format");
       } else if (c == 'T') {
@@ -400,11 +412,11 @@ struct Parser {
         b.unwrap = (b.nfields == 1 && c == 'T' && count == 1 && ndim == 0 && !name && offset == 0) ? inner_fields : -1;
       }
       if (out) {
-        node.code = c; node.sub = sub; node.order = order;
+        node.code = c; node.sub = sub; node.order = c == 'T' ? open_order : order;
         if (name) { node.has_name = true; node.name.assign(name, name_len); }
         node.offset = offset; node.count = count;
         node.shape.assign(dims, dims + ndim);
-        node.elemsize = bytes_count ? 1 : sc.size;
+        node.elemsize = sc.size;
         node.size = total;
         node.align = order == '@' ? sc.align : 1;
         node.dtype = sc.dt;
@@ -493,10 +505,16 @@ int parse_format(const char *format, BfFormatInfo *out) {
 namespace {
 
 bool mergeable(const FormatNode &a) {
-  return !a.has_name && a.shape.empty() && a.code != 's' && a.code != 'p' && a.code != 'T';
+  return !a.has_name && a.shape.empty() && a.code != 'T' && (a.code == 'x' || !is_len_code(a.code));
 }
 bool same_code(const FormatNode &a, const FormatNode &b) {
   return mergeable(b) && a.code == b.code && a.sub == b.sub && a.order == b.order && a.ext == b.ext;
+}
+
+// The order a T{}'s first scalar uses (its own for an empty T{}): written before "T{" so that the
+// canonical form starts with its byte order; the order at a non-empty "T{" itself has no effect.
+char lead_order(const FormatNode &a) {
+  return a.code == 'T' && !a.children.empty() ? lead_order(a.children[0]) : a.order;
 }
 
 void emit(const std::vector<FormatNode> &items, char &cur, std::string &o) {
@@ -510,7 +528,7 @@ void emit(const std::vector<FormatNode> &items, char &cur, std::string &o) {
       for (size_t d = 0; d < a.shape.size(); ++d) o += (d ? "," : "") + std::to_string(a.shape[d]);
       o += ')';
     }
-    if (a.order != cur) o += (cur = a.order);
+    if (lead_order(a) != cur) o += (cur = lead_order(a));
     if (count != 1) o += std::to_string(count);
     if (a.code == 'T') { o += "T{"; emit(a.children, cur, o); o += '}'; }
     else if (a.code == '[') o += a.ext;
@@ -567,7 +585,10 @@ struct Flattener {
           for (int64_t e = 0; e < k; ++e)
             if (!push(off + e * a.count, 'p', a.count, '|', 1, nullptr)) return false;
           continue;
-        case 'P': kind = 'P'; break;
+        case 'u': case 'w':
+          if (!push(off, a.code, a.elemsize, order, k * a.count, nullptr)) return false;
+          continue;
+        case 'P': case 'O': kind = a.code; break;
         case '[': kind = '['; break;
         case '?': kind = '?'; break;
         case 'e': case 'f': case 'd': case 'g': kind = 'f'; break;
@@ -666,7 +687,7 @@ std::string field_repr(const FormatNode &a) {
   PyField f{a};
   r += str_of(nb::cast(f).attr("code"));
   r += ", shape=" + str_of(nb::cast(f).attr("shape"));
-  if (a.code == 's' || a.code == 'p' || a.code == 'x') r += ", count=" + std::to_string(a.count);
+  if (is_len_code(a.code)) r += ", count=" + std::to_string(a.count);
   r += std::string(", byteorder='") + node_order(a) + "', itemsize=" + std::to_string(a.size) + ")";
   return r;
 }
@@ -714,14 +735,12 @@ void bind_format(nb::module_ &m) {
       .def_prop_ro("shape", [](const PyField &f) {
         nb::list l;
         for (int64_t d : f.node.shape) l.append(d);
-        bool bytes = f.node.code == 's' || f.node.code == 'p' || f.node.code == 'x';
-        if (!bytes && f.node.count != 1) l.append(f.node.count);
+        if (!is_len_code(f.node.code) && f.node.count != 1) l.append(f.node.count);
         return nb::tuple(l);
       }, "The sub-array shape: '(n,m)' followed by the repeat count unless it is 1 ('3f' -> (3,)); () if none.")
       .def_prop_ro("count", [](const PyField &f) {
-        bool bytes = f.node.code == 's' || f.node.code == 'p' || f.node.code == 'x';
-        return bytes ? f.node.count : int64_t(1);
-      }, "For 's', 'p' and 'x' the number of bytes of one string/pad; 1 otherwise.")
+        return is_len_code(f.node.code) ? f.node.count : int64_t(1);
+      }, "For 's', 'p', 'x' the number of bytes of one string/pad, for 'u', 'w' of characters; 1 otherwise.")
       .def_prop_ro("byteorder", [](const PyField &f) { return std::string(1, node_order(f.node)); },
                    "'<', '>', '@', '=', '^', or '|' when the order does not matter.")
       .def_prop_ro("itemsize", [](const PyField &f) { return f.node.size; }, "Bytes of the whole field (all of its shape).")
