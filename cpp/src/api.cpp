@@ -1,6 +1,83 @@
-// api.cpp -- PLACEHOLDER until the C API table lands.
+// api.cpp -- the BfApi function table, published as the capsule bufferable._core._C_API, and the
+// error helper every C entry point uses.
+//
+// The table is static and constant: Mojo and C/C++ producers read the pointer once and keep it
+// for the life of the process (the core module is never unloaded). The entries are thin C-ABI
+// trampolines over the C++ functions, which take Py_buffer * where the header says void *.
 #include "core.h"
+
+#include <cstddef>
+#include <cstring>
+
 namespace bf {
-int set_error(int, const char *message) { PyErr_SetString(PyExc_RuntimeError, message); return -1; }
-void bind_api(nb::module_ &) {}
+
+int set_error(int kind, const char *message) {
+  PyObject *type;
+  switch (kind) {
+    case BF_ERROR_BUFFER: type = PyExc_BufferError; break;
+    case BF_ERROR_VALUE: type = PyExc_ValueError; break;
+    case BF_ERROR_TYPE: type = PyExc_TypeError; break;
+    case BF_ERROR_INDEX: type = PyExc_IndexError; break;
+    case BF_ERROR_MEMORY: type = PyExc_MemoryError; break;
+    case BF_ERROR_RUNTIME: type = PyExc_RuntimeError; break;
+    default:
+      PyErr_Format(PyExc_SystemError, "bufferable set_error: unknown error kind %d (message: %s)",
+                   kind, message ? message : "(null)");
+      return -1;
+  }
+  // Decode as UTF-8, replacing invalid bytes rather than failing while reporting a failure.
+  PyObject *msg = PyUnicode_DecodeUTF8(message ? message : "", message ? (Py_ssize_t) strlen(message) : 0,
+                                       "replace");
+  if (!msg) return -1;
+  PyErr_SetObject(type, msg);
+  Py_DECREF(msg);
+  return -1;
 }
+
+namespace {
+
+extern "C" {
+int c_export_buffer(PyObject *exporter, void *view, const BfBuffer *desc, int flags) {
+  return export_buffer(exporter, (Py_buffer *) view, desc, flags);
+}
+void c_release_buffer(void *view) { release_buffer((Py_buffer *) view); }
+int c_acquire(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq) {
+  return acquire(obj, flags, out, acq);
+}
+void c_acquisition_incref(BfAcquisition *acq) { acquisition_incref(acq); }
+void c_acquisition_decref(BfAcquisition *acq) { acquisition_decref(acq); }
+PyObject *c_acquisition_object(BfAcquisition *acq) { return acquisition_object(acq); }
+int c_parse_format(const char *format, BfFormatInfo *out) { return parse_format(format, out); }
+int c_set_error(int kind, const char *message) { return set_error(kind, message); }
+}
+
+// `size` covers the fields this core fills in: the DLPack/Arrow entries appended to the contract
+// (install_interop, acquire_dlpack, acquire_arrow) join it when their implementation lands, and
+// until then a caller that checks `size` (as the header asks) sees they are absent.
+const BfApi api_table = {
+    BF_API_VERSION_MAJOR,
+    BF_API_VERSION_MINOR,
+    (uint32_t) offsetof(BfApi, install_interop),
+    c_export_buffer,
+    c_release_buffer,
+    c_acquire,
+    c_acquisition_incref,
+    c_acquisition_decref,
+    c_acquisition_object,
+    c_parse_format,
+    c_set_error,
+    nullptr,  // install_interop: not yet (see `size` above)
+    nullptr,  // acquire_dlpack
+    nullptr,  // acquire_arrow
+};
+
+}  // namespace
+
+void bind_api(nb::module_ &m) {
+  PyObject *capsule = PyCapsule_New((void *) &api_table, BF_API_CAPSULE_NAME, nullptr);
+  if (!capsule) throw nb::python_error();
+  m.attr("_C_API") = nb::steal(capsule);
+  m.attr("API_VERSION") = nb::make_tuple(BF_API_VERSION_MAJOR, BF_API_VERSION_MINOR);
+}
+
+}  // namespace bf

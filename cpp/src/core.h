@@ -23,6 +23,14 @@ int acquire(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq);
 void acquisition_incref(BfAcquisition *acq);
 void acquisition_decref(BfAcquisition *acq);
 PyObject *acquisition_object(BfAcquisition *acq);
+// An acquisition that owns something other than a Py_buffer (a DLPack managed tensor, an Arrow
+// array): the decref that drops the count to zero calls release(owner) exactly once, holding the
+// GIL, then drops the strong reference to `obj` (may be NULL) that acquisition_object returns.
+// Count starts at 1. acquisition_scratch gives 2 * BF_MAX_NDIM int64_t owned by the acquisition
+// (e.g. shape and byte strides converted from elements), valid until it dies. NULL + MemoryError
+// on failure.
+BfAcquisition *acquisition_new_foreign(PyObject *obj, void *owner, void (*release)(void *owner));
+int64_t *acquisition_scratch(BfAcquisition *acq);
 void bind_acquire(nb::module_ &m);
 
 // format.cpp: the PEP 3118 format grammar. parse_format sets ValueError on a bad format.

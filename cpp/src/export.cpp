@@ -1,7 +1,254 @@
-// export.cpp -- PLACEHOLDER until the export engine lands.
+// export.cpp -- BfBuffer -> Py_buffer: the producer side of the contract.
+//
+// Lifetime design
+// ---------------
+// A producer owns its memory *and* the small arrays that describe it (shape, strides, suboffsets,
+// format). export_buffer() does not copy them: the Py_buffer it fills points straight into the
+// producer's storage. That is safe because of three invariants, which every producer upholds:
+//
+//   (1) view->obj holds a strong reference to the exporter from the moment export_buffer()
+//       succeeds until CPython's PyBuffer_Release() drops it (after the exporter's
+//       bf_releasebuffer slot has run). So the exporter, and whatever storage it owns, outlives
+//       every consumer, even one that outlives every other reference to the exporter.
+//   (2) While an export is live, the producer neither moves nor frees the memory nor the
+//       descriptor arrays (it counts live exports and refuses to resize with BufferError, as
+//       bytearray does). So the pointers copied into the Py_buffer stay valid and truthful.
+//   (3) Each successful export_buffer() is matched by exactly one release_buffer() on the same
+//       Py_buffer, from the exporter's bf_releasebuffer slot.
+//
+// The only memory the core itself ever owns for an export is the one case the descriptor cannot
+// supply: the producer left strides == NULL ("C-contiguous") and the consumer asked for strides.
+//   - ndim == 1: strides point at view->itemsize (the C stride of a 1-D array is the item size;
+//     CPython's PyBuffer_FillInfo uses the same field for the same purpose). No allocation.
+//   - ndim >= 2: a block of ndim Py_ssize_t is allocated with PyMem_Malloc, recorded in
+//     view->internal and freed by release_buffer(), which is why (3) matters.
+// view->internal is NULL in every other case, so release_buffer() is a no-op for the common case.
+//
+// Validation happens on every export (a descriptor is refused, never trusted): ndim, shape,
+// overflow of the byte size and of the strided extent, NULL data, and the format (through
+// bf::parse_format, the one grammar) against the item size. A refusal leaves view->obj == NULL
+// with a BufferError set, as CPython requires of bf_getbuffer.
+//
+// Where CPython leaves a choice, numpy's array_getbuffer is the reference: without PyBUF_ND the
+// view has ndim = 0 and shape = NULL but keeps the real itemsize and len; readonly reflects the
+// memory whatever the request; 0-d arrays export shape = strides = NULL; strides the core
+// computes are numpy's canonical ones (Fortran order only when F_CONTIGUOUS is requested and
+// holds). Two deliberate differences: refusals are BufferError, as the buffer protocol documents
+// (numpy raises ValueError); and strides the producer gave are exported as given, never rewritten,
+// even where numpy would canonicalise the stride of an extent-1 dimension of a contiguous array
+// (rewriting would need an allocation; both address the same bytes).
 #include "core.h"
+
+#include <cstring>
+
 namespace bf {
-int export_buffer(PyObject *, Py_buffer *view, const BfBuffer *, int) { view->obj = nullptr; PyErr_SetString(PyExc_BufferError, "export engine not built yet"); return -1; }
-void release_buffer(Py_buffer *) {}
-void bind_export(nb::module_ &) {}
+namespace {
+
+// A request includes `mask` only if all its bits are set (CPython's REQ_* macros, numpy alike).
+constexpr bool FLAG(int mask, int flags) { return (flags & mask) == mask; }
+
+// CPython's definition of contiguity (Objects/abstract.c): extents of 1 do not constrain their
+// stride; the caller handles zero-size arrays (always contiguous) and indirect arrays (never).
+bool c_contiguous(int ndim, const int64_t *shape, const int64_t *strides, int64_t itemsize) {
+  if (!strides) return true;
+  int64_t expected = itemsize;
+  for (int i = ndim - 1; i >= 0; --i) {
+    if (shape[i] > 1 && strides[i] != expected) return false;
+    expected *= shape[i];  // cannot overflow: the byte size was checked
+  }
+  return true;
 }
+
+bool f_contiguous(int ndim, const int64_t *shape, const int64_t *strides, int64_t itemsize) {
+  if (!strides) {  // C-contiguous: also Fortran-contiguous iff at most one extent exceeds 1
+    int big = 0;
+    for (int i = 0; i < ndim; ++i) big += shape[i] > 1;
+    return big <= 1;
+  }
+  int64_t expected = itemsize;
+  for (int i = 0; i < ndim; ++i) {
+    if (shape[i] > 1 && strides[i] != expected) return false;
+    expected *= shape[i];
+  }
+  return true;
+}
+
+// Replace a ValueError from the format grammar with a BufferError that names the descriptor's
+// problem, keeping the grammar's message (and the original exception as __cause__).
+int refuse_format(const char *fmt) {
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  PyErr_NormalizeException(&type, &value, &tb);
+  PyObject *msg = value ? PyObject_Str(value) : nullptr;
+  const char *text = msg ? PyUnicode_AsUTF8(msg) : nullptr;
+  if (!text) PyErr_Clear();
+  PyErr_Format(PyExc_BufferError, "invalid format '%s' in the buffer descriptor: %s", fmt,
+               text ? text : "(no message)");
+  Py_XDECREF(msg);
+  if (value) {  // chain: raise BufferError(...) from the grammar's exception
+    PyObject *t2, *v2, *tb2;
+    PyErr_Fetch(&t2, &v2, &tb2);
+    PyErr_NormalizeException(&t2, &v2, &tb2);
+    if (tb) PyException_SetTraceback(value, tb);
+    PyException_SetCause(v2, value);  // steals value
+    Py_INCREF(value);                 // ... but PyException_SetContext steals it too
+    PyException_SetContext(v2, value);
+    PyErr_Restore(t2, v2, tb2);
+  }
+  Py_XDECREF(type);
+  Py_XDECREF(tb);
+  return -1;
+}
+
+}  // namespace
+
+int export_buffer(PyObject *exporter, Py_buffer *view, const BfBuffer *desc, int flags) {
+  if (!view) {
+    PyErr_SetString(PyExc_BufferError, "export_buffer: view is NULL");
+    return -1;
+  }
+  view->obj = nullptr;
+  if (!exporter || !desc) {
+    PyErr_SetString(PyExc_BufferError,
+                    exporter ? "export_buffer: descriptor is NULL" : "export_buffer: exporter is NULL");
+    return -1;
+  }
+
+  // --- 1. the descriptor must be truthful ---------------------------------------------------
+  const int ndim = desc->ndim;
+  const int64_t itemsize = desc->itemsize;
+  const int64_t *shape = desc->shape, *strides = desc->strides;
+  if (ndim < 0 || ndim > BF_MAX_NDIM)
+    return PyErr_Format(PyExc_BufferError, "buffer descriptor has ndim %d, outside 0..%d", ndim,
+                        BF_MAX_NDIM), -1;
+  if (ndim > 0 && !shape)
+    return PyErr_Format(PyExc_BufferError, "buffer descriptor has ndim %d but shape is NULL",
+                        ndim), -1;
+  if (itemsize < 1)
+    return PyErr_Format(PyExc_BufferError, "buffer descriptor has itemsize %lld (must be >= 1)",
+                        (long long) itemsize), -1;
+
+  int64_t nitems = 1;
+  bool empty = false, overflow = false;
+  for (int i = 0; i < ndim; ++i) {
+    if (shape[i] < 0)
+      return PyErr_Format(PyExc_BufferError, "buffer descriptor has negative shape[%d] = %lld", i,
+                          (long long) shape[i]), -1;
+    empty |= shape[i] == 0;
+    overflow |= __builtin_mul_overflow(nitems, shape[i], &nitems);
+  }
+  int64_t len = 0;
+  if (!empty) {
+    if (overflow || __builtin_mul_overflow(nitems, itemsize, &len))
+      return PyErr_Format(PyExc_BufferError,
+                          "buffer descriptor is too large: the product of its shape times itemsize "
+                          "%lld overflows a 64-bit size", (long long) itemsize), -1;
+    if (strides) {  // the farthest byte any index reaches must be addressable too
+      int64_t reach = 0;
+      for (int i = 0; i < ndim; ++i) {
+        int64_t step;
+        if (__builtin_mul_overflow(shape[i] - 1, strides[i] < 0 ? -strides[i] : strides[i], &step) ||
+            __builtin_add_overflow(reach, step, &reach))
+          return PyErr_Format(PyExc_BufferError,
+                              "buffer descriptor strides overflow: stride[%d] = %lld times "
+                              "shape[%d] = %lld reaches beyond a 64-bit offset",
+                              i, (long long) strides[i], i, (long long) shape[i]), -1;
+      }
+    }
+    if (!desc->data)
+      return PyErr_Format(PyExc_BufferError,
+                          "buffer descriptor has NULL data but a size of %lld bytes",
+                          (long long) len), -1;
+  }
+
+  const char *fmt = desc->format ? desc->format : "B";
+  BfFormatInfo info;
+  if (parse_format(fmt, &info) < 0) return refuse_format(fmt);
+  if (info.itemsize != itemsize)
+    return PyErr_Format(PyExc_BufferError,
+                        "buffer descriptor has itemsize %lld, but its format '%s' describes "
+                        "items of %lld bytes", (long long) itemsize, fmt,
+                        (long long) info.itemsize), -1;
+
+  // PEP 3118 / CPython: if no dimension is indirect, suboffsets must be NULL.
+  const int64_t *suboffsets = nullptr;
+  if (desc->suboffsets)
+    for (int i = 0; i < ndim; ++i)
+      if (desc->suboffsets[i] >= 0) { suboffsets = desc->suboffsets; break; }
+
+  // --- 2. the request must be satisfiable ----------------------------------------------------
+  if ((flags & PyBUF_WRITABLE) && desc->readonly)
+    return PyErr_SetString(PyExc_BufferError, "buffer is read-only: a writable view was requested"), -1;
+  if (suboffsets && !FLAG(PyBUF_INDIRECT, flags))
+    return PyErr_SetString(PyExc_BufferError,
+                           "buffer is indirect (has suboffsets, PIL-style) but the request lacks "
+                           "PyBUF_INDIRECT"), -1;
+  // Computed lazily: only requests that constrain the layout pay for the loops.
+  const bool need_c = FLAG(PyBUF_C_CONTIGUOUS, flags) || !FLAG(PyBUF_STRIDES, flags) ||
+                      FLAG(PyBUF_ANY_CONTIGUOUS, flags);
+  const bool need_f = FLAG(PyBUF_F_CONTIGUOUS, flags) || FLAG(PyBUF_ANY_CONTIGUOUS, flags);
+  bool is_c = false, is_f = false;
+  if (need_c) is_c = !suboffsets && (empty || c_contiguous(ndim, shape, strides, itemsize));
+  if (need_f) is_f = !suboffsets && (empty || f_contiguous(ndim, shape, strides, itemsize));
+  if (FLAG(PyBUF_C_CONTIGUOUS, flags) && !is_c)
+    return PyErr_SetString(PyExc_BufferError, "buffer is not C-contiguous"), -1;
+  if (FLAG(PyBUF_F_CONTIGUOUS, flags) && !is_f)
+    return PyErr_SetString(PyExc_BufferError, "buffer is not Fortran-contiguous"), -1;
+  if (FLAG(PyBUF_ANY_CONTIGUOUS, flags) && !is_c && !is_f)
+    return PyErr_SetString(PyExc_BufferError, "buffer is neither C- nor Fortran-contiguous"), -1;
+  if (!FLAG(PyBUF_STRIDES, flags) && !is_c)
+    return PyErr_SetString(PyExc_BufferError,
+                           "buffer is not C-contiguous: the request lacks PyBUF_STRIDES"), -1;
+
+  // --- 3. fill the view (pointers into the producer's storage) -------------------------------
+  view->buf = desc->data;
+  view->len = len;
+  view->itemsize = itemsize;
+  view->readonly = desc->readonly != 0;
+  view->format = FLAG(PyBUF_FORMAT, flags) ? const_cast<char *>(fmt) : nullptr;
+  view->internal = nullptr;
+  view->suboffsets = (Py_ssize_t *) suboffsets;  // non-NULL only if INDIRECT was requested
+  view->strides = nullptr;
+  if (FLAG(PyBUF_ND, flags) && ndim > 0) {
+    view->ndim = ndim;
+    view->shape = (Py_ssize_t *) shape;
+    if (FLAG(PyBUF_STRIDES, flags)) {
+      if (strides) view->strides = (Py_ssize_t *) strides;
+      else if (ndim == 1) view->strides = &view->itemsize;
+      else {  // the one allocating case (see the header comment)
+        Py_ssize_t *block = (Py_ssize_t *) PyMem_Malloc(sizeof(Py_ssize_t) * (size_t) ndim);
+        if (!block) return PyErr_NoMemory(), -1;
+        // numpy's canonical strides for a contiguous array: Fortran ones if the request demands
+        // Fortran order and the layout is also F-contiguous, else C ones (zero extents included).
+        // (A product can only overflow for an empty array, whose strides address nothing: the
+        // wrapped value is harmless, and __builtin_mul_overflow keeps the wrap defined.)
+        int64_t step = itemsize;
+        const bool f_order = FLAG(PyBUF_F_CONTIGUOUS, flags) && is_f;
+        for (int k = 0; k < ndim; ++k) {
+          const int i = f_order ? k : ndim - 1 - k;
+          block[i] = step;
+          (void) __builtin_mul_overflow(step, shape[i], &step);
+        }
+        view->strides = block;
+        view->internal = block;
+      }
+    }
+  } else {  // no ND (numpy's choice: ndim 0, no shape), or a 0-d array
+    view->ndim = 0;
+    view->shape = nullptr;
+  }
+  view->obj = Py_NewRef(exporter);
+  return 0;
+}
+
+void release_buffer(Py_buffer *view) {
+  if (view && view->internal) {
+    PyMem_Free(view->internal);
+    view->internal = nullptr;
+  }
+}
+
+// The export engine has no Python API of its own: bufferable.testing.Producer exercises it.
+void bind_export(nb::module_ &) {}
+
+}  // namespace bf

@@ -1,4 +1,14 @@
-"""bufferable: zero-copy memory sharing between Mojo, C/C++ and Python."""
+"""bufferable: zero-copy memory sharing between Mojo, C/C++ and Python.
+
+Python sees a producer's memory through the buffer protocol (``memoryview``, ``numpy.asarray``)
+with no copy; :func:`inspect` shows what any export really contains, with the request flags of
+:class:`BufferFlags`; :func:`parse_format` validates a PEP 3118 format string. The C API that Mojo
+and C/C++ producers call is the capsule ``bufferable._core._C_API`` (see ``bufferable.h``).
+"""
 from . import _core
+from ._core import BufferInfo, inspect, parse_format
+from .flags import BufferFlags
 
 __version__ = "0.1.0"
+
+__all__ = ["BufferFlags", "BufferInfo", "inspect", "parse_format", "__version__"]

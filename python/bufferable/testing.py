@@ -1,0 +1,22 @@
+"""bufferable.testing: exporters and consumer handles for testing code that uses buffers.
+
+``Producer`` exports any layout (shape, strides, offset, format, suboffsets, read-only) through
+bufferable's C contract, exactly as a Mojo or C/C++ producer does, and counts its exports, so a
+test can prove that every get is released exactly once and that memory is freed exactly once.
+"""
+from ._core import _Acquisition
+from ._core.testing import Producer, export_totals, live_allocation_bytes, live_allocations
+
+__all__ = ["Producer", "Acquisition", "export_totals", "live_allocations", "live_allocation_bytes"]
+
+
+class Acquisition(_Acquisition):
+    """A held consumer acquisition (``bf::acquire``), as Mojo's ``MemoryView`` holds one.
+
+    ``Acquisition(obj, flags=BufferFlags.FULL_RO)`` acquires ``obj``'s buffer through the C API's
+    ``acquire`` with one reference. ``incref()``/``decref()`` change the (atomic) count; the last
+    ``decref`` releases the export exactly once. ``decref_in_thread()`` drops a reference from a
+    native thread without the GIL (the core then takes the GIL itself). ``desc`` is the BfBuffer
+    that was filled in, ``obj`` the exporter, ``held`` the references this handle still owns;
+    whatever it holds when it dies is dropped.
+    """
