@@ -67,7 +67,8 @@ struct Mem {
 // name the argument and the position.
 std::vector<int64_t> int_list(nb::handle h, const char *what, bool allow_scalar = false) {
   std::vector<int64_t> out;
-  if (allow_scalar && PyIndex_Check(h.ptr()) && !PySequence_Check(h.ptr())) h = nb::make_tuple(h);
+  nb::object scalar;  // keeps the one-element tuple alive
+  if (allow_scalar && PyIndex_Check(h.ptr()) && !PySequence_Check(h.ptr())) h = scalar = nb::make_tuple(h);
   if (PyUnicode_Check(h.ptr()) || PyBytes_Check(h.ptr()) || !PySequence_Check(h.ptr()))
     fail(PyExc_TypeError, std::string(what) + " must be a sequence of ints, not " +
                               Py_TYPE(h.ptr())->tp_name);
@@ -308,7 +309,7 @@ resize(nbytes) reallocates the storage (see its docstring).)")
              build(p, shape, format, strides, offset, suboffsets, readonly);
              new (self) Producer(std::move(p));  // links the descriptor
            },
-           nb::arg("shape"), nb::arg("format") = "B", nb::kw_only(), nb::arg("strides").none() = nb::none(),
+           nb::arg("shape").none(), nb::arg("format").none() = "B", nb::kw_only(), nb::arg("strides").none() = nb::none(),
            nb::arg("offset").none() = nb::none(), nb::arg("suboffsets").none() = nb::none(),
            nb::arg("readonly") = false)
       .def_static(
@@ -405,6 +406,9 @@ resize(nbytes) reallocates the storage (see its docstring).)")
         return "<Producer shape=" + std::string(nb::repr(tuple_of(p.shape)).c_str()) + " format='" + p.format +
                "' live_exports=" + std::to_string(p.live()) + ">";
       });
+
+  // DLPack and Arrow come from the core's shared methods, built on the buffer export above.
+  if (install_interop(t.attr("Producer").ptr()) != 0) throw nb::python_error();
 
   t.def("live_allocations", [] { return live_allocations.load(); },
         "Number of memory blocks all Producers currently own (freed exactly once when they die).");

@@ -1,0 +1,110 @@
+"""bufferable.testing.Producer: construction, layouts (incl. PIL-style indirect) and bad arguments."""
+import ctypes
+
+import numpy as np
+import pytest
+
+from bufferable import BufferFlags, inspect
+from bufferable.testing import Producer
+
+
+def test_defaults_and_properties():
+    p = Producer((2, 3))
+    assert (p.shape, p.format, p.itemsize, p.strides, p.suboffsets, p.readonly) == ((2, 3), "B", 1, None, None, False)
+    assert p.offset == 0 and p.nbytes == 6 and p.address != 0
+    assert bytes(memoryview(p)) == bytes(6)  # zero-initialised
+    assert Producer(5, "d").shape == (5,)
+    assert Producer((), "d").nbytes == 8 and memoryview(Producer((), "d")).shape == ()
+    assert "Producer" in repr(p)
+
+
+def test_negative_strides_get_the_smallest_offset():
+    p = Producer((3, 4), "i", strides=(-16, -4))
+    assert p.offset == 44 and p.nbytes == 48
+    a = np.asarray(p)
+    a[...] = np.arange(12).reshape(3, 4)
+    raw = np.frombuffer((ctypes.c_char * 48).from_address(p.address - p.offset), "i4")
+    assert raw.tolist() == list(range(11, -1, -1))
+    del a
+    q = Producer((3,), "i", strides=(-4,), offset=100)
+    assert q.offset == 100 and q.nbytes == 104 and q.address == q.address  # element 0 at byte 100
+
+
+def test_zero_strides_and_overlap_are_allowed():
+    p = Producer((4, 3), "h", strides=(0, 2))
+    assert p.nbytes == 6
+    a = np.asarray(p)
+    a[0, 1] = 5
+    assert a[:, 1].tolist() == [5, 5, 5, 5]
+    del a
+
+
+@pytest.mark.parametrize(
+    "args,kwargs,exc,message",
+    [
+        (("abc",), {}, TypeError, "shape must be a sequence of ints, not str"),
+        (((2, 1.5),), {}, TypeError, r"shape\[1\] must be an int, not float"),
+        ((None,), {}, TypeError, "shape must be a sequence of ints, not NoneType"),
+        (((2, -1),), {}, ValueError, r"shape\[1\] = -1 is negative"),
+        (((1,) * 65,), {}, ValueError, "65 dimensions; at most 64"),
+        (((2**63,),), {}, ValueError, "does not fit in 64 bits"),
+        (((2**40, 2**40),), {"format": "d"}, ValueError, "too large"),
+        (((2,), 3), {}, TypeError, "format must be a str, not int"),
+        (((2,), "Q!z"), {}, ValueError, "unknown type code 'z'"),
+        (((2, 3),), {"strides": (1,)}, ValueError, "strides has 1 entries but shape has 2"),
+        (((2,),), {"strides": ("a",)}, TypeError, r"strides\[0\] must be an int"),
+        (((2,),), {"offset": -1}, ValueError, "offset must be >= 0"),
+        (((3,),), {"strides": (-4,), "offset": 4}, ValueError, "offset 4 is too small"),
+        (((2, 3),), {"suboffsets": (0, -1)}, ValueError, "suboffsets need explicit strides"),
+        (((2, 3),), {"strides": (8, 1), "suboffsets": (0,)}, ValueError, "suboffsets has 1 entries"),
+        (((2, 3),), {"strides": (4, 1), "suboffsets": (0, -1)}, ValueError, "overlap"),
+        (((2**20, 2**20),), {"strides": (8, 1), "suboffsets": (0, -1)}, ValueError, "too large"),
+    ],
+)
+def test_bad_arguments(args, kwargs, exc, message):
+    with pytest.raises(exc, match=message):
+        Producer(*args, **kwargs)
+
+
+def test_bad_resize_arguments():
+    p = Producer((4,))
+    with pytest.raises(ValueError, match="needs at least 4"):
+        p.resize(-1)
+    with pytest.raises(TypeError):
+        p.resize("big")
+
+
+def chase(p, index):
+    """Address of an element by following strides and suboffsets by hand (PEP 3118's rule)."""
+    ptr = p.address
+    for i, stride, sub in zip(index, p.strides, p.suboffsets):
+        ptr += i * stride
+        if sub >= 0:
+            ptr = ctypes.c_void_p.from_address(ptr).value + sub
+    return ptr
+
+
+@pytest.mark.parametrize(
+    "shape,fmt,strides,suboffsets",
+    [
+        ((3, 4), "B", (8, 1), (0, -1)),  # PIL: a table of row pointers
+        ((3, 4), "i", (8, 4), (16, -1)),  # rows start 16 bytes after where the pointers point
+        ((2, 3, 4), "h", (8, 8, 2), (0, 0, -1)),  # two levels of tables
+        ((2, 3, 4), "h", (24, 8, -2), (-1, 0, -1)),  # table strided in 2 dims, rows reversed
+        ((4, 3), "d", (8, 8), (0, 0)),  # every element behind a pointer
+    ],
+)
+def test_indirect_layouts_are_real(shape, fmt, strides, suboffsets):
+    p = Producer(shape, fmt, strides=strides, suboffsets=suboffsets)
+    info = inspect(p, BufferFlags.FULL)
+    assert info.suboffsets == suboffsets and info.strides == strides and info.shape == shape
+    assert not info.c_contiguous and not info.f_contiguous
+    m = memoryview(p)
+    values = np.arange(np.prod(shape)).reshape(shape)
+    for index in np.ndindex(*shape):
+        m[index] = int(values[index])
+    assert m.tolist() == values.tolist()
+    ctype = {"B": ctypes.c_uint8, "i": ctypes.c_int32, "h": ctypes.c_int16, "d": ctypes.c_double}[fmt]
+    for index in np.ndindex(*shape):
+        assert ctype.from_address(chase(p, index)).value == values[index]
+    m.release()
