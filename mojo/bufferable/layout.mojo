@@ -1,0 +1,136 @@
+"""`MemoryLayout`, the memory order a `MemoryView` demands at compile time,
+and the contiguity tests behind it."""
+
+
+@fieldwise_init
+struct MemoryLayout(
+    Equatable, ImplicitlyCopyable, TrivialRegisterPassable, Writable
+):
+    """The memory order a `MemoryView` demands of its buffer, fixed at compile
+    time as Cython's `double[:, ::1]` (C order) or `double[::1, :]` (Fortran
+    order) fix it.
+
+    - `STRIDED`: any strides (negative, zero, sliced); the default.
+    - `C_CONTIGUOUS`: row-major with no gaps: the last axis has unit stride,
+      so inner loops over it can use SIMD loads without a runtime check.
+    - `F_CONTIGUOUS`: column-major with no gaps: the first axis has unit
+      stride.
+
+    A view that demands C or F order refuses, with BufferError, a buffer laid
+    out otherwise.
+    """
+
+    var value: Int
+    """0: strided, 1: C-contiguous, 2: F-contiguous."""
+
+    comptime STRIDED = MemoryLayout(0)
+    """Any strides."""
+    comptime C_CONTIGUOUS = MemoryLayout(1)
+    """Row-major, no gaps (the last axis has unit stride)."""
+    comptime F_CONTIGUOUS = MemoryLayout(2)
+    """Column-major, no gaps (the first axis has unit stride)."""
+
+    @always_inline
+    def __eq__(self, other: Self) -> Bool:
+        """Compares two layouts.
+
+        Args:
+            other: The layout to compare with.
+
+        Returns:
+            True if both are the same layout.
+        """
+        return self.value == other.value
+
+    @always_inline
+    def transposed(self) -> MemoryLayout:
+        """Returns the layout of the transpose of a view with this layout.
+
+        Returns:
+            F for C, C for F, STRIDED for STRIDED.
+        """
+        if self.value == 1:
+            return MemoryLayout.F_CONTIGUOUS
+        if self.value == 2:
+            return MemoryLayout.C_CONTIGUOUS
+        return MemoryLayout.STRIDED
+
+    def name(self) -> StaticString:
+        """Returns the layout's name as spelled in code.
+
+        Returns:
+            "STRIDED", "C_CONTIGUOUS" or "F_CONTIGUOUS".
+        """
+        if self.value == 1:
+            return "C_CONTIGUOUS"
+        if self.value == 2:
+            return "F_CONTIGUOUS"
+        return "STRIDED"
+
+    def write_to(self, mut writer: Some[Writer]):
+        """Writes the layout's name.
+
+        Args:
+            writer: Where to write.
+        """
+        writer.write(self.name())
+
+
+def is_c_contiguous[
+    rank: Int
+](shape: Array[Int, rank], strides: Array[Int, rank]) -> Bool:
+    """Tells whether an array is row-major with no gaps, by CPython's rule
+    (`PyBuffer_IsContiguous(view, 'C')`): extents of 1 may have any stride,
+    and an array with no elements is contiguous.
+
+    Parameters:
+        rank: The number of dimensions.
+
+    Args:
+        shape: The extents.
+        strides: The strides, in elements.
+
+    Returns:
+        True if element (i0, ..., in) sits at offset
+        i0 * (shape[1] * ... * shape[n]) + ... + in.
+    """
+    comptime for d in range(rank):
+        if shape[d] == 0:
+            return True
+    var expected = 1
+    comptime for k in range(rank):
+        comptime d = rank - 1 - k
+        if shape[d] != 1:
+            if strides[d] != expected:
+                return False
+            expected *= shape[d]
+    return True
+
+
+def is_f_contiguous[
+    rank: Int
+](shape: Array[Int, rank], strides: Array[Int, rank]) -> Bool:
+    """Tells whether an array is column-major with no gaps, by CPython's rule
+    (`PyBuffer_IsContiguous(view, 'F')`).
+
+    Parameters:
+        rank: The number of dimensions.
+
+    Args:
+        shape: The extents.
+        strides: The strides, in elements.
+
+    Returns:
+        True if element (i0, ..., in) sits at offset
+        i0 + i1 * shape[0] + ... + in * (shape[0] * ... * shape[n-1]).
+    """
+    comptime for d in range(rank):
+        if shape[d] == 0:
+            return True
+    var expected = 1
+    comptime for d in range(rank):
+        if shape[d] != 1:
+            if strides[d] != expected:
+                return False
+            expected *= shape[d]
+    return True

@@ -1,0 +1,1398 @@
+"""`MemoryView`: a typed, strided view of memory that a Python object exports
+(a numpy array, a bytearray, an image, a bufferable export) or that Mojo owns.
+
+```mojo
+from bufferable import MemoryView, MemoryLayout
+
+def scale(obj: PythonObject, factor: Float64) raises:
+    var v = MemoryView[DType.float64, 2](obj)   # any strides; writable
+    for i in range(v.dim(0)):
+        for j in range(v.dim(1)):
+            v[i, j] = v[i, j] * factor           # bounds-checked
+    var rows = v[1:5, ::-2]                      # same memory, same acquisition
+```
+
+Conventions:
+- Shape and strides live inline in the view (`rank` entries each, no heap
+  allocation per view). Strides count ELEMENTS, not bytes: `v.stride(d)`
+  elements separate neighbours along axis d (negative or zero allowed). A
+  buffer whose byte strides are not multiples of the itemsize, or whose data
+  is not aligned to its element type, is refused with BufferError.
+- A view made from a Python object owns one reference to the core's
+  acquisition (`BfAcquisition`: one `PyObject_GetBuffer`). `view()`, slices,
+  transposes and permutations share it (incref); the Py_buffer is released
+  exactly once, when the last of them dies (CPython's managed buffer: no
+  daisy chain), so slices may outlive the view they came from.
+- `copy()` returns a C-contiguous view of a fresh allocation owned by Mojo
+  (reference-counted the same way): there is one view type for borrowed and
+  owned memory.
+- A view is `Bufferable`: bind it with `PythonModuleBuilder.add_type` and
+  `add_buffer_protocol`, and numpy sees the (sliced, transposed) view's
+  memory in place (`to_numpy(view)`).
+
+Errors raised (the prefix names the Python class the bufferable wrappers
+raise; the classes follow Cython's typed memoryviews):
+- TypeError: the object does not export a buffer.
+- ValueError: the buffer's element type is not `dtype` (byte order included:
+  a non-native order is refused), or it has another number of dimensions.
+- BufferError: a mutable view of a read-only buffer; a buffer that is not
+  laid out as `layout` demands; indirect (suboffset, PIL-style) buffers;
+  strides that are not whole elements; misaligned data.
+- IndexError: an index out of range (checked access; `unsafe_*` access does
+  not check).
+"""
+
+from std.ffi import c_char, c_int, external_call
+from std.memory import Alignment, ArcPointer, OpaquePointer
+from std.memory.alloc import Layout, ManagedAllocation, alloc
+from std.python import Python, PythonObject
+from std.sys.info import align_of, size_of
+
+from ._private import PyObjectPtr, RawPointer, object_address
+from .api import (
+    AcquisitionPtr,
+    DTYPE_BFLOAT,
+    DTYPE_BOOL,
+    DTYPE_COMPLEX,
+    DTYPE_FLOAT,
+    DTYPE_INT,
+    DTYPE_NONE,
+    DTYPE_UINT,
+    FormatInfo,
+    bf_api,
+    load_api,
+)
+from .buffer import Buffer, BufferFlags
+from .bufferable import Bufferable
+from .errors import buffer_error, index_error, type_error, value_error
+from .export_counter import ExportCounter
+from .layout import MemoryLayout, is_c_contiguous, is_f_contiguous
+
+
+# ===-----------------------------------------------------------------------===#
+# Element types
+# ===-----------------------------------------------------------------------===#
+
+
+def _dtype_code[dtype: DType]() -> Tuple[Int, Int]:
+    """The (BF_DTYPE_* code, bits) of a Mojo DType, as `parse_format` reports
+    it for the matching PEP 3118 format."""
+    comptime if dtype == DType.bool:
+        return (DTYPE_BOOL, 8)
+    elif dtype == DType.int8:
+        return (DTYPE_INT, 8)
+    elif dtype == DType.int16:
+        return (DTYPE_INT, 16)
+    elif dtype == DType.int32:
+        return (DTYPE_INT, 32)
+    elif dtype == DType.int64:
+        return (DTYPE_INT, 64)
+    elif dtype == DType.uint8:
+        return (DTYPE_UINT, 8)
+    elif dtype == DType.uint16:
+        return (DTYPE_UINT, 16)
+    elif dtype == DType.uint32:
+        return (DTYPE_UINT, 32)
+    elif dtype == DType.uint64:
+        return (DTYPE_UINT, 64)
+    elif dtype == DType.float16:
+        return (DTYPE_FLOAT, 16)
+    elif dtype == DType.float32:
+        return (DTYPE_FLOAT, 32)
+    elif dtype == DType.float64:
+        return (DTYPE_FLOAT, 64)
+    elif dtype == DType.bfloat16:
+        return (DTYPE_BFLOAT, 16)
+    else:
+        comptime assert False, String(
+            "MemoryView: no buffer-protocol element type for ", dtype
+        )
+        return (DTYPE_NONE, 0)
+
+
+def _element_name(code: Int, bits: Int) -> String:
+    """A readable name for a (BF_DTYPE_* code, bits) pair."""
+    if code == DTYPE_BOOL:
+        return "bool"
+    if code == DTYPE_INT:
+        return String("int", bits)
+    if code == DTYPE_UINT:
+        return String("uint", bits)
+    if code == DTYPE_FLOAT:
+        return String("float", bits)
+    if code == DTYPE_BFLOAT:
+        return "bfloat16"
+    if code == DTYPE_COMPLEX:
+        return String("complex", bits)
+    if code == DTYPE_NONE:
+        return "not a single scalar"
+    return String("element code ", code, "/", bits, " bits")
+
+
+def _shape_text[rank: Int](values: Array[Int, rank]) -> String:
+    """`(a, b)` / `(a,)`, as Python writes a tuple."""
+    var s = String("(")
+    comptime for d in range(rank):
+        comptime if d > 0:
+            s += ", "
+        s += String(values[d])
+    comptime if rank == 1:
+        s += ","
+    s += ")"
+    return s^
+
+
+# ===-----------------------------------------------------------------------===#
+# Python errors -> Mojo errors with a class prefix
+# ===-----------------------------------------------------------------------===#
+
+
+def _pending_python_error(context: String) -> Error:
+    """Turns the pending Python exception into an `Error` whose "Class: "
+    prefix keeps its class (BufferError, TypeError, ValueError, IndexError,
+    MemoryError; anything else becomes a plain Exception), and clears it."""
+    ref cpy = Python().cpython()
+    comptime classes = (
+        ("PyExc_BufferError", "BufferError: "),
+        ("PyExc_TypeError", "TypeError: "),
+        ("PyExc_ValueError", "ValueError: "),
+        ("PyExc_IndexError", "IndexError: "),
+        ("PyExc_MemoryError", "MemoryError: "),
+    )
+    var prefix = String("")
+    comptime for i in range(5):
+        if not prefix and external_call["PyErr_ExceptionMatches", c_int](
+            cpy.get_error_global(classes[i][0])
+        ) != 0:
+            prefix = String(classes[i][1])
+    var error = cpy.get_error()
+    return Error(prefix, context, String(error))
+
+
+# ===-----------------------------------------------------------------------===#
+# Owned memory
+# ===-----------------------------------------------------------------------===#
+
+
+comptime _OWNED_ALIGNMENT = 64
+"""Alignment of memory `MemoryView.copy()` allocates (a cache line; enough
+for any SIMD width)."""
+
+
+struct _OwnedMemory(Movable):
+    """A heap block owned by Mojo, shared (through `ArcPointer`) by every view
+    of it; freed when the last view dies."""
+
+    var allocation: ManagedAllocation[Byte, alignment=Alignment.of_bytes[_OWNED_ALIGNMENT]()]
+
+    def __init__(out self, byte_count: Int):
+        self.allocation = alloc(
+            Layout[Byte, alignment=Alignment.of_bytes[_OWNED_ALIGNMENT]()](count=max(byte_count, 1))
+        ).into_managed()
+
+    def address(self) -> Int:
+        return Int(self.allocation.unsafe_ptr())
+
+
+# ===-----------------------------------------------------------------------===#
+# MemoryView
+# ===-----------------------------------------------------------------------===#
+
+
+struct MemoryView[
+    dtype: DType,
+    rank: Int,
+    *,
+    layout: MemoryLayout = MemoryLayout.STRIDED,
+    mut: Bool = True,
+](Bufferable, Sized, Writable):
+    """A typed, strided view of `rank` dimensions of `dtype` elements.
+
+    Built from any Python object that exports a buffer
+    (`MemoryView[DType.float32, 2](obj)`), checked against `dtype`, `rank`,
+    `layout` and `mut`; or by `copy()`, which owns fresh memory. Copies,
+    slices and transposes share the memory and its acquisition; the buffer
+    is released once, when the last of them dies. See the module docstring
+    for strides (in elements), errors and ownership.
+
+    Parameters:
+        dtype: The element type: bool, int8..int64, uint8..uint64, float16,
+            float32, float64 (the buffer's format must say exactly that, in
+            native byte order; bfloat16 matches `[ml_dtypes$bfloat16$]`).
+        rank: The number of dimensions (at least 1); the buffer's ndim must
+            be equal.
+        layout: The memory order demanded at compile time (`MemoryLayout`):
+            STRIDED accepts any strides; C_CONTIGUOUS and F_CONTIGUOUS refuse
+            other buffers and let inner loops assume unit stride.
+        mut: Whether the view writes. A mutable view asks the exporter for a
+            writable buffer and refuses a read-only one (BufferError); use
+            `mut=False` to read bytes, read-only arrays and the like.
+    """
+
+    comptime Element = Scalar[Self.dtype]
+    """The element type."""
+    comptime ElementPointer = Pointer[Self.Element, MutUntrackedOrigin]
+    """A pointer to one element."""
+    comptime Strided = MemoryView[
+        Self.dtype, Self.rank, layout=MemoryLayout.STRIDED, mut=Self.mut
+    ]
+    """The same view with no layout guarantee (what slicing returns)."""
+
+    var _data: Self.ElementPointer
+    """Element (0, ..., 0) of this view (dangling if the view is empty)."""
+    var _shape: Array[Int, Self.rank]
+    """Extents, in elements."""
+    var _strides: Array[Int, Self.rank]
+    """Steps between neighbours of each axis, in ELEMENTS."""
+    var _acquisition: AcquisitionPtr
+    """The core's acquisition this view holds one reference to (None for
+    memory Mojo owns)."""
+    var _owned: Optional[ArcPointer[_OwnedMemory]]
+    """The Mojo allocation this view shares (None for Python buffers)."""
+    var _exports: ExportCounter
+    """Live exports of this view (when bound as a Python object)."""
+    var _export_strides: Array[Int64, Self.rank]
+    """Byte strides handed to consumers of an export (stable while exported:
+    an exported view lives inside its Python object)."""
+
+    # --- construction ------------------------------------------------------
+
+    def __init__(out self, obj: PythonObject) raises:
+        """Views the buffer `obj` exports, with no copy.
+
+        The core acquires it (`PyObject_GetBuffer` with strides, format and
+        suboffsets, plus WRITABLE if `mut`); the view then holds that
+        acquisition, shared by every copy and slice of it.
+
+        Args:
+            obj: Any object exporting the buffer protocol.
+
+        Raises:
+            TypeError if `obj` exports no buffer; ValueError if its element
+            type is not `dtype` (or not in native byte order) or its ndim is
+            not `rank`; BufferError if the view is mutable and the buffer
+            read-only, if the buffer is not laid out as `layout` demands, is
+            indirect (suboffsets), or has strides or an address that are not
+            multiples of the element size. Errors name the problem; their
+            "Class: " prefix gives the Python class.
+        """
+        comptime assert Self.rank >= 1, "MemoryView: rank must be at least 1"
+        ref api = load_api()[]
+        var desc = Buffer()
+        var acquisition: AcquisitionPtr = None
+        var flags = BufferFlags.FULL_RO
+        comptime if Self.mut:
+            flags = flags | BufferFlags.WRITABLE
+        var rc = api.acquire(
+            object_address(obj),
+            c_int(flags.value),
+            Pointer(to=desc).unsafe_origin_cast[MutUnsafeAnyOrigin](),
+            Pointer(to=acquisition).unsafe_origin_cast[MutUnsafeAnyOrigin](),
+        )
+        if rc != 0:
+            comptime if Self.mut:
+                # A read-only buffer refuses WRITABLE with whatever class its
+                # exporter picked (numpy: ValueError). Ask again without it:
+                # if that succeeds, say plainly that the buffer is read-only.
+                var original = _pending_python_error(String(""))
+                rc = api.acquire(
+                    object_address(obj),
+                    c_int(BufferFlags.FULL_RO.value),
+                    Pointer(to=desc).unsafe_origin_cast[MutUnsafeAnyOrigin](),
+                    Pointer(to=acquisition).unsafe_origin_cast[
+                        MutUnsafeAnyOrigin
+                    ](),
+                )
+                if rc == 0:
+                    var readonly = desc.readonly != 0
+                    api.acquisition_decref(acquisition)
+                    if readonly:
+                        raise buffer_error(
+                            String(
+                                Self._name(),
+                                ": the buffer of '",
+                                Self._type_name(obj),
+                                "' is read-only; a mutable view needs a",
+                                " writable buffer (use mut=False to read it)",
+                            )
+                        )
+                else:
+                    _ = _pending_python_error(String(""))
+                var text = String(original)
+                raise Error(Self._prefixed(text, Self._name(), obj))
+            raise _pending_python_error(
+                String(
+                    Self._name(),
+                    ": cannot view '",
+                    Self._type_name(obj),
+                    "': ",
+                )
+            )
+        try:
+            self = Self._from_descriptor(desc, acquisition, obj)
+        except e:
+            api.acquisition_decref(acquisition)
+            raise e^
+
+    @staticmethod
+    def _prefixed(text: String, name: String, obj: PythonObject) -> String:
+        """Inserts "name: cannot view 'type': " after a "Class: " prefix."""
+        var colon = text.find(": ")
+        var head = String("")
+        var tail = text
+        if colon > 0 and text[byte=0:colon].find(" ") < 0:
+            head = String(text[byte = 0 : colon + 2])
+            tail = String(text[byte = colon + 2 :])
+        return String(
+            head, name, ": cannot view '", Self._type_name(obj), "': ", tail
+        )
+
+    @staticmethod
+    def _type_name(obj: PythonObject) -> String:
+        """The Python type name of `obj` (for messages)."""
+        try:
+            return String(Python.type(obj).__name__)
+        except:
+            return "?"
+
+    @staticmethod
+    def _from_descriptor(
+        desc: Buffer, acquisition: AcquisitionPtr, obj: PythonObject
+    ) raises -> Self:
+        """Checks an acquired descriptor against the view's parameters and
+        builds the view; takes over `acquisition` only on success."""
+        ref api = bf_api()
+        var name = Self._name()
+        # Indirect buffers are refused rather than followed.
+        if desc.suboffsets:
+            var sub = desc.suboffsets.value()
+            for d in range(Int(desc.ndim)):
+                if sub[unsafe_offset=d] >= 0:
+                    raise buffer_error(
+                        String(
+                            name,
+                            ": the buffer of '",
+                            Self._type_name(obj),
+                            "' is indirect (PIL-style suboffsets), which",
+                            " MemoryView does not follow; copy it into a",
+                            " strided array first (e.g. numpy.array(obj))",
+                        )
+                    )
+        # The element type, byte order included.
+        var info = FormatInfo()
+        if (
+            api.parse_format(
+                _any_origin(desc.format),
+                Pointer(to=info).unsafe_origin_cast[MutUnsafeAnyOrigin](),
+            )
+            != 0
+        ):
+            raise _pending_python_error(
+                String(name, ": the buffer's format is invalid: ")
+            )
+        var format = String("B")
+        if desc.format:
+            format = String(
+                unsafe_from_utf8_ptr=desc.format.value().unsafe_bitcast[
+                    Byte
+                ]()
+            )
+        comptime expected = _dtype_code[Self.dtype]()
+        var code = Int(info.dtype.code)
+        var bits = Int(info.dtype.bits)
+        if code != expected[0] or bits != expected[1]:
+            raise value_error(
+                String(
+                    name,
+                    ": the buffer's format '",
+                    format,
+                    "' is ",
+                    _element_name(code, bits),
+                    ", not ",
+                    Self.dtype,
+                )
+            )
+        if info.native_order == 0:
+            raise value_error(
+                String(
+                    name,
+                    ": the buffer's format '",
+                    format,
+                    "' is ",
+                    "big" if info.byteorder == c_char(ord(">")) or info.byteorder
+                    == c_char(ord("!")) else "non-native",
+                    "-endian, and this machine is little-endian; convert it",
+                    " first (e.g. numpy: a.astype(a.dtype.newbyteorder('=')))",
+                )
+            )
+        if Int(desc.itemsize) != size_of[Self.Element]():
+            raise value_error(
+                String(
+                    name,
+                    ": the buffer's items are ",
+                    desc.itemsize,
+                    " bytes, not ",
+                    size_of[Self.Element](),
+                )
+            )
+        # The rank.
+        if Int(desc.ndim) != Self.rank:
+            raise value_error(
+                String(
+                    name,
+                    ": the buffer has ",
+                    desc.ndim,
+                    " dimension",
+                    "" if desc.ndim == 1 else "s",
+                    ", expected ",
+                    Self.rank,
+                )
+            )
+        # Mutability (an exporter should have refused WRITABLE already).
+        comptime if Self.mut:
+            if desc.readonly != 0:
+                raise buffer_error(
+                    String(
+                        name,
+                        ": the buffer of '",
+                        Self._type_name(obj),
+                        "' is read-only; a mutable view needs a writable",
+                        " buffer (use mut=False to read it)",
+                    )
+                )
+        # Shape and strides, in elements.
+        comptime itemsize = size_of[Self.Element]()
+        var shape = Array[Int, Self.rank](fill=0)
+        var strides = Array[Int, Self.rank](fill=0)
+        var shape_ptr = desc.shape.value()
+        var count = 1
+        comptime for d in range(Self.rank):
+            shape[d] = Int(shape_ptr[unsafe_offset=d])
+            count *= shape[d]
+        if desc.strides:
+            var stride_ptr = desc.strides.value()
+            comptime for d in range(Self.rank):
+                var s = Int(stride_ptr[unsafe_offset=d])
+                if s % itemsize != 0:
+                    if shape[d] > 1:
+                        raise buffer_error(
+                            String(
+                                name,
+                                ": the buffer's stride along axis ",
+                                d,
+                                " is ",
+                                s,
+                                " bytes, not a whole number of ",
+                                itemsize,
+                                "-byte elements",
+                            )
+                        )
+                    s = 0
+                strides[d] = s // itemsize
+        else:
+            var step = 1
+            comptime for k in range(Self.rank):
+                comptime d = Self.rank - 1 - k
+                strides[d] = step
+                step *= shape[d]
+        var address = Int(desc.data.value()) if desc.data else 0
+        if count > 0 and address % align_of[Self.Element]() != 0:
+            raise buffer_error(
+                String(
+                    name,
+                    ": the buffer's data address ",
+                    hex(address),
+                    " is not aligned to ",
+                    align_of[Self.Element](),
+                    " bytes",
+                )
+            )
+        # The layout demanded at compile time.
+        comptime if Self.layout == MemoryLayout.C_CONTIGUOUS:
+            if not is_c_contiguous(shape, strides):
+                raise buffer_error(
+                    String(
+                        name,
+                        ": the buffer is not C-contiguous (shape ",
+                        _shape_text(shape),
+                        ", strides ",
+                        _shape_text(strides),
+                        " in elements)",
+                    )
+                )
+        elif Self.layout == MemoryLayout.F_CONTIGUOUS:
+            if not is_f_contiguous(shape, strides):
+                raise buffer_error(
+                    String(
+                        name,
+                        ": the buffer is not F-contiguous (shape ",
+                        _shape_text(shape),
+                        ", strides ",
+                        _shape_text(strides),
+                        " in elements)",
+                    )
+                )
+        var data = Self.ElementPointer.unsafe_dangling()
+        if address != 0:
+            data = Self.ElementPointer(unsafe_from_address=address)
+        return Self(
+            _data=data,
+            _shape=shape^,
+            _strides=strides^,
+            _acquisition=acquisition,
+            _owned=None,
+        )
+
+    @doc_hidden
+    def __init__(
+        out self,
+        *,
+        _data: Self.ElementPointer,
+        var _shape: Array[Int, Self.rank],
+        var _strides: Array[Int, Self.rank],
+        _acquisition: AcquisitionPtr,
+        var _owned: Optional[ArcPointer[_OwnedMemory]],
+    ):
+        """Assembles a view; takes over one reference to `_acquisition`."""
+        self._data = _data
+        self._shape = _shape^
+        self._strides = _strides^
+        self._acquisition = _acquisition
+        self._owned = _owned^
+        self._exports = ExportCounter()
+        self._export_strides = Array[Int64, Self.rank](fill=0)
+
+    def view(self) -> Self:
+        """Returns another view of the same memory and geometry, sharing the
+        acquisition (one more reference; no Python call, no GIL needed).
+        (A view is not implicitly copyable: `copy()` copies the elements.)
+
+        Returns:
+            The new view.
+        """
+        return self._rebuilt[Self.layout](
+            self._data, self._shape.copy(), self._strides.copy()
+        )
+
+    def __deinit__(deinit self):
+        """Drops this view's reference to the acquisition: the last view of a
+        buffer releases it (exactly once, taking the GIL if needed)."""
+        if self._acquisition:
+            bf_api().acquisition_decref(self._acquisition)
+
+    def _rebuilt[
+        new_layout: MemoryLayout
+    ](
+        self,
+        data: Self.ElementPointer,
+        var shape: Array[Int, Self.rank],
+        var strides: Array[Int, Self.rank],
+    ) -> MemoryView[Self.dtype, Self.rank, layout=new_layout, mut=Self.mut]:
+        """A view of the same memory and owner with another geometry."""
+        if self._acquisition:
+            bf_api().acquisition_incref(self._acquisition)
+        return MemoryView[
+            Self.dtype, Self.rank, layout=new_layout, mut=Self.mut
+        ](
+            _data=data,
+            _shape=shape^,
+            _strides=strides^,
+            _acquisition=self._acquisition,
+            _owned=self._owned.copy(),
+        )
+
+    @staticmethod
+    def _name() -> String:
+        """`MemoryView[float32, 2]` (plus layout and read-only when set)."""
+        var s = String("MemoryView[", Self.dtype, ", ", Self.rank)
+        comptime if Self.layout != MemoryLayout.STRIDED:
+            s += String(", ", Self.layout.name())
+        comptime if not Self.mut:
+            s += ", mut=False"
+        s += "]"
+        return s^
+
+    # --- geometry ------------------------------------------------------------
+
+    @always_inline
+    def __len__(self) -> Int:
+        """Returns the extent of the first axis.
+
+        Returns:
+            `dim(0)`.
+        """
+        return self._shape[0]
+
+    @always_inline
+    def dim(self, axis: Int) -> Int:
+        """Returns the extent of one axis (no check of `axis`).
+
+        Args:
+            axis: 0 <= axis < rank.
+
+        Returns:
+            The number of elements along `axis`.
+        """
+        return self._shape.unsafe_get(axis)
+
+    @always_inline
+    def stride(self, axis: Int) -> Int:
+        """Returns the step between neighbours along one axis, in elements
+        (no check of `axis`).
+
+        Args:
+            axis: 0 <= axis < rank.
+
+        Returns:
+            The stride in elements (may be negative or zero).
+        """
+        comptime if Self.layout == MemoryLayout.C_CONTIGUOUS:
+            if axis == Self.rank - 1:
+                return 1
+        elif Self.layout == MemoryLayout.F_CONTIGUOUS:
+            if axis == 0:
+                return 1
+        return self._strides.unsafe_get(axis)
+
+    def shape(self) -> Array[Int, Self.rank]:
+        """Returns the extents.
+
+        Returns:
+            A copy of the `rank` extents.
+        """
+        return self._shape.copy()
+
+    def strides(self) -> Array[Int, Self.rank]:
+        """Returns the strides, in elements.
+
+        Returns:
+            A copy of the `rank` strides.
+        """
+        return self._strides.copy()
+
+    def num_elements(self) -> Int:
+        """Returns the number of elements (the product of the shape).
+
+        Returns:
+            The element count.
+        """
+        var n = 1
+        comptime for d in range(Self.rank):
+            n *= self._shape[d]
+        return n
+
+    @always_inline
+    def unsafe_ptr(self) -> Self.ElementPointer:
+        """Returns the address of element (0, ..., 0) of this view.
+
+        Returns:
+            The pointer; valid while this view (or any view sharing its
+            memory) lives. Writing through it is allowed only if `mut`.
+        """
+        return self._data
+
+    def is_c_contiguous(self) -> Bool:
+        """Tells whether the view is row-major with no gaps (CPython's rule:
+        extents of 1 may have any stride; an empty view is contiguous).
+
+        Returns:
+            True if C-contiguous.
+        """
+        comptime if Self.layout == MemoryLayout.C_CONTIGUOUS:
+            return True
+        return is_c_contiguous(self._shape, self._strides)
+
+    def is_f_contiguous(self) -> Bool:
+        """Tells whether the view is column-major with no gaps.
+
+        Returns:
+            True if Fortran-contiguous.
+        """
+        comptime if Self.layout == MemoryLayout.F_CONTIGUOUS:
+            return True
+        return is_f_contiguous(self._shape, self._strides)
+
+    def is_owned(self) -> Bool:
+        """Tells whether the memory belongs to Mojo (a `copy()`) rather than
+        to a Python object.
+
+        Returns:
+            True for memory Mojo allocated.
+        """
+        return Bool(self._owned)
+
+    # --- element access ------------------------------------------------------
+
+    @always_inline
+    def _checked_offset[
+        *Ts: Indexer
+    ](self, *indices: *Ts) raises -> Int:
+        """The element offset of an index, wrapping negative indices and
+        checking bounds."""
+        comptime assert (
+            indices.__len__() == Self.rank
+        ), "MemoryView: the number of indices must equal the rank"
+        var offset = 0
+        comptime for d in range(Self.rank):
+            var i = index(indices[d])
+            var n = self._shape[d]
+            if i < 0:
+                i += n
+            if i < 0 or i >= n:
+                raise index_error(
+                    String(
+                        "index ",
+                        index(indices[d]),
+                        " is out of bounds for axis ",
+                        d,
+                        " with size ",
+                        n,
+                    )
+                )
+            offset += i * self.stride(d)
+        return offset
+
+    @always_inline
+    def _unchecked_offset[*Ts: Indexer](self, *indices: *Ts) -> Int:
+        """The element offset of an index, with no checks."""
+        comptime assert (
+            indices.__len__() == Self.rank
+        ), "MemoryView: the number of indices must equal the rank"
+        var offset = 0
+        comptime for d in range(Self.rank):
+            offset += index(indices[d]) * self.stride(d)
+        return offset
+
+    @always_inline
+    def __getitem__[*Ts: Indexer](self, *indices: *Ts) raises -> Self.Element:
+        """Reads one element; negative indices count from the end.
+
+        Parameters:
+            Ts: The index types (inferred); exactly `rank` of them.
+
+        Args:
+            indices: One index per axis.
+
+        Returns:
+            The element.
+
+        Raises:
+            IndexError if an index is out of range.
+        """
+        var offset = 0
+        comptime assert (
+            indices.__len__() == Self.rank
+        ), "MemoryView: the number of indices must equal the rank"
+        comptime for d in range(Self.rank):
+            var i = index(indices[d])
+            var n = self._shape[d]
+            if i < 0:
+                i += n
+            if i < 0 or i >= n:
+                raise index_error(
+                    String(
+                        "index ",
+                        index(indices[d]),
+                        " is out of bounds for axis ",
+                        d,
+                        " with size ",
+                        n,
+                    )
+                )
+            offset += i * self.stride(d)
+        return self._data[unsafe_offset=offset]
+
+    @always_inline
+    def __setitem__[
+        *Ts: Indexer
+    ](self, *indices: *Ts, value: Self.Element) raises where Self.mut:
+        """Writes one element; negative indices count from the end.
+
+        Parameters:
+            Ts: The index types (inferred); exactly `rank` of them.
+
+        Args:
+            indices: One index per axis.
+            value: The new value.
+
+        Raises:
+            IndexError if an index is out of range.
+        """
+        var offset = 0
+        comptime assert (
+            indices.__len__() == Self.rank
+        ), "MemoryView: the number of indices must equal the rank"
+        comptime for d in range(Self.rank):
+            var i = index(indices[d])
+            var n = self._shape[d]
+            if i < 0:
+                i += n
+            if i < 0 or i >= n:
+                raise index_error(
+                    String(
+                        "index ",
+                        index(indices[d]),
+                        " is out of bounds for axis ",
+                        d,
+                        " with size ",
+                        n,
+                    )
+                )
+            offset += i * self.stride(d)
+        self._data[unsafe_offset=offset] = value
+
+    @always_inline
+    def unsafe_get[*Ts: Indexer](self, *indices: *Ts) -> Self.Element:
+        """Reads one element with no bounds check (for inner loops whose
+        ranges come from `dim`). Negative indices are not wrapped.
+
+        Parameters:
+            Ts: The index types (inferred); exactly `rank` of them.
+
+        Args:
+            indices: One index per axis, each in 0 ..< dim(axis).
+
+        Returns:
+            The element.
+        """
+        var offset = 0
+        comptime assert (
+            indices.__len__() == Self.rank
+        ), "MemoryView: the number of indices must equal the rank"
+        comptime for d in range(Self.rank):
+            offset += index(indices[d]) * self.stride(d)
+        return self._data[unsafe_offset=offset]
+
+    @always_inline
+    def unsafe_set[
+        *Ts: Indexer
+    ](self, *indices: *Ts, value: Self.Element) where Self.mut:
+        """Writes one element with no bounds check.
+
+        Parameters:
+            Ts: The index types (inferred); exactly `rank` of them.
+
+        Args:
+            indices: One index per axis, each in 0 ..< dim(axis).
+            value: The new value.
+        """
+        var offset = 0
+        comptime assert (
+            indices.__len__() == Self.rank
+        ), "MemoryView: the number of indices must equal the rank"
+        comptime for d in range(Self.rank):
+            offset += index(indices[d]) * self.stride(d)
+        self._data[unsafe_offset=offset] = value
+
+    # --- SIMD access along the last axis -----------------------------------
+
+    @always_inline
+    def unsafe_load[
+        width: Int, *Ts: Indexer
+    ](self, *indices: *Ts) -> SIMD[Self.dtype, width]:
+        """Loads `width` consecutive elements of the last axis, starting at an
+        index, with no bounds check. One vector load when the last axis has
+        unit stride (always, for C_CONTIGUOUS views; checked at run time
+        otherwise), else a gather.
+
+        Parameters:
+            width: The number of elements.
+            Ts: The index types (inferred); exactly `rank` of them.
+
+        Args:
+            indices: The index of the first element; the last axis must have
+                `width` elements from there.
+
+        Returns:
+            The elements, in order along the last axis.
+        """
+        var offset = 0
+        comptime assert (
+            indices.__len__() == Self.rank
+        ), "MemoryView: the number of indices must equal the rank"
+        comptime for d in range(Self.rank):
+            offset += index(indices[d]) * self.stride(d)
+        var p = self._data.unsafe_offset(offset)
+        comptime if Self.layout == MemoryLayout.C_CONTIGUOUS:
+            return p.unsafe_load[width=width, alignment=1]()
+        var step = self.stride(Self.rank - 1)
+        if step == 1:
+            return p.unsafe_load[width=width, alignment=1]()
+        var result = SIMD[Self.dtype, width]()
+        comptime for k in range(width):
+            result[k] = p[unsafe_offset=k * step]
+        return result
+
+    @always_inline
+    def unsafe_store[
+        width: Int, *Ts: Indexer
+    ](self, *indices: *Ts, value: SIMD[Self.dtype, width]) where Self.mut:
+        """Stores `width` consecutive elements of the last axis, starting at
+        an index, with no bounds check (a vector store when the last axis has
+        unit stride, else a scatter).
+
+        Parameters:
+            width: The number of elements.
+            Ts: The index types (inferred); exactly `rank` of them.
+
+        Args:
+            indices: The index of the first element.
+            value: The elements, in order along the last axis.
+        """
+        var offset = 0
+        comptime assert (
+            indices.__len__() == Self.rank
+        ), "MemoryView: the number of indices must equal the rank"
+        comptime for d in range(Self.rank):
+            offset += index(indices[d]) * self.stride(d)
+        var p = self._data.unsafe_offset(offset)
+        comptime if Self.layout == MemoryLayout.C_CONTIGUOUS:
+            p.unsafe_store[alignment=1](0, value)
+            return
+        var step = self.stride(Self.rank - 1)
+        if step == 1:
+            p.unsafe_store[alignment=1](0, value)
+            return
+        comptime for k in range(width):
+            p[unsafe_offset=k * step] = value[k]
+
+    def load[
+        width: Int, *Ts: Indexer
+    ](self, *indices: *Ts) raises -> SIMD[Self.dtype, width]:
+        """Loads `width` consecutive elements of the last axis, checked.
+
+        Parameters:
+            width: The number of elements.
+            Ts: The index types (inferred); exactly `rank` of them.
+
+        Args:
+            indices: The index of the first element (negative indices count
+                from the end).
+
+        Returns:
+            The elements, in order along the last axis.
+
+        Raises:
+            IndexError if an index is out of range or fewer than `width`
+            elements follow along the last axis.
+        """
+        comptime assert (
+            indices.__len__() == Self.rank
+        ), "MemoryView: the number of indices must equal the rank"
+        var offset = 0
+        var last = 0
+        comptime for d in range(Self.rank):
+            var i = index(indices[d])
+            var n = self._shape[d]
+            if i < 0:
+                i += n
+            if i < 0 or i >= n:
+                raise index_error(
+                    String(
+                        "index ",
+                        index(indices[d]),
+                        " is out of bounds for axis ",
+                        d,
+                        " with size ",
+                        n,
+                    )
+                )
+            offset += i * self.stride(d)
+            last = i
+        if last + width > self._shape[Self.rank - 1]:
+            raise index_error(
+                String(
+                    "a load of ",
+                    width,
+                    " elements from index ",
+                    last,
+                    " runs past the end of axis ",
+                    Self.rank - 1,
+                    " (size ",
+                    self._shape[Self.rank - 1],
+                    ")",
+                )
+            )
+        var p = self._data.unsafe_offset(offset)
+        var step = self.stride(Self.rank - 1)
+        if step == 1:
+            return p.unsafe_load[width=width, alignment=1]()
+        var result = SIMD[Self.dtype, width]()
+        comptime for k in range(width):
+            result[k] = p[unsafe_offset=k * step]
+        return result
+
+    # --- views of the same memory ------------------------------------------
+
+    def __getitem__(self, *slices: Slice) raises -> Self.Strided:
+        """Slices the view with Python's rules (`v[1:5, ::2]`, `v[::-1]`):
+        one slice per leading axis (missing trailing axes are taken whole).
+        The result shares this view's memory and acquisition and may outlive
+        it.
+
+        Args:
+            slices: Up to `rank` slices.
+
+        Returns:
+            A strided view of the selected elements.
+
+        Raises:
+            IndexError if there are more slices than axes; ValueError if a
+            step is zero.
+        """
+        if len(slices) > Self.rank:
+            raise index_error(
+                String(
+                    "too many slices (",
+                    len(slices),
+                    ") for a view of rank ",
+                    Self.rank,
+                )
+            )
+        var shape = self._shape.copy()
+        var strides = Array[Int, Self.rank](fill=0)
+        comptime for d in range(Self.rank):
+            strides[d] = self.stride(d)
+        var offset = 0
+        for d in range(len(slices)):
+            ref s = slices[d]
+            if s.step and s.step.value() == 0:
+                raise value_error("slice step cannot be zero")
+            var n = shape.unsafe_get(d)
+            var r = s.indices(n)
+            var start = r[0]
+            var end = r[1]
+            var step = r[2]
+            var count = 0
+            if step > 0 and end > start:
+                count = (end - start + step - 1) // step
+            elif step < 0 and start > end:
+                count = (start - end - step - 1) // (-step)
+            if count > 0:
+                offset += start * strides.unsafe_get(d)
+            shape.unsafe_get(d) = count
+            strides.unsafe_get(d) = strides.unsafe_get(d) * step
+        return self._rebuilt[MemoryLayout.STRIDED](
+            self._data.unsafe_offset(offset), shape^, strides^
+        )
+
+    def transpose(
+        self,
+    ) -> MemoryView[
+        Self.dtype, Self.rank, layout=Self.layout.transposed(), mut=Self.mut
+    ]:
+        """Reverses the order of the axes (numpy's `a.T`), sharing memory and
+        acquisition. A C-contiguous view becomes F-contiguous and back.
+
+        Returns:
+            The transposed view.
+        """
+        var shape = Array[Int, Self.rank](fill=0)
+        var strides = Array[Int, Self.rank](fill=0)
+        comptime for d in range(Self.rank):
+            shape[d] = self._shape[Self.rank - 1 - d]
+            strides[d] = self.stride(Self.rank - 1 - d)
+        return self._rebuilt[Self.layout.transposed()](
+            self._data, shape^, strides^
+        )
+
+    def permute(self, *axes: Int) raises -> Self.Strided:
+        """Reorders the axes (numpy's `a.transpose(axes)`): axis d of the
+        result is axis `axes[d]` of this view. Shares memory and acquisition.
+
+        Args:
+            axes: A permutation of 0 ..< rank (negative values count from the
+                end).
+
+        Returns:
+            The permuted view.
+
+        Raises:
+            ValueError if `axes` is not a permutation of the axes.
+        """
+        if len(axes) != Self.rank:
+            raise value_error(
+                String(
+                    "permute needs ",
+                    Self.rank,
+                    " axes, got ",
+                    len(axes),
+                )
+            )
+        var seen = Array[Bool, Self.rank](fill=False)
+        var shape = Array[Int, Self.rank](fill=0)
+        var strides = Array[Int, Self.rank](fill=0)
+        for d in range(Self.rank):
+            var a = axes[d]
+            if a < 0:
+                a += Self.rank
+            if a < 0 or a >= Self.rank or seen.unsafe_get(a):
+                raise value_error(
+                    String(
+                        "permute: axes must be a permutation of 0..",
+                        Self.rank - 1,
+                        " (axis ",
+                        axes[d],
+                        " is out of range or repeated)",
+                    )
+                )
+            seen.unsafe_get(a) = True
+            shape.unsafe_get(d) = self._shape.unsafe_get(a)
+            strides.unsafe_get(d) = self.stride(a)
+        return self._rebuilt[MemoryLayout.STRIDED](
+            self._data, shape^, strides^
+        )
+
+    def as_strided(self) -> Self.Strided:
+        """Returns the same view with no compile-time layout guarantee (to
+        pass a C- or F-contiguous view where a strided one is expected).
+
+        Returns:
+            The view, sharing memory and acquisition.
+        """
+        return self._rebuilt[MemoryLayout.STRIDED](
+            self._data, self._shape.copy(), self._strides.copy()
+        )
+
+    def as_read_only(
+        self,
+    ) -> MemoryView[Self.dtype, Self.rank, layout=Self.layout, mut=False]:
+        """Returns a read-only view of the same memory (its exports are
+        read-only too).
+
+        Returns:
+            The view, sharing memory and acquisition.
+        """
+        if self._acquisition:
+            bf_api().acquisition_incref(self._acquisition)
+        return MemoryView[
+            Self.dtype, Self.rank, layout=Self.layout, mut=False
+        ](
+            _data=self._data,
+            _shape=self._shape.copy(),
+            _strides=self._strides.copy(),
+            _acquisition=self._acquisition,
+            _owned=self._owned.copy(),
+        )
+
+    # --- copies and new memory ----------------------------------------------
+
+    @staticmethod
+    def full(
+        shape: Array[Int, Self.rank], value: Self.Element
+    ) -> MemoryView[
+        Self.dtype, Self.rank, layout=MemoryLayout.C_CONTIGUOUS, mut=True
+    ]:
+        """Allocates fresh C-contiguous memory owned by Mojo (64-byte aligned)
+        and fills it with `value`; freed when the last view of it dies.
+
+        Args:
+            shape: The extents (each >= 0).
+            value: The value of every element.
+
+        Returns:
+            A mutable, C-contiguous view of the new memory.
+        """
+        var count = 1
+        comptime for d in range(Self.rank):
+            count *= max(shape[d], 0)
+        var memory = ArcPointer(
+            _OwnedMemory(count * size_of[Self.Element]())
+        )
+        var data = Self.ElementPointer(unsafe_from_address=memory[].address())
+        for i in range(count):
+            data[unsafe_offset=i] = value
+        var extents = Array[Int, Self.rank](fill=0)
+        var strides = Array[Int, Self.rank](fill=0)
+        var step = 1
+        comptime for k in range(Self.rank):
+            comptime d = Self.rank - 1 - k
+            extents[d] = max(shape[d], 0)
+            strides[d] = step
+            step *= extents[d]
+        return MemoryView[
+            Self.dtype, Self.rank, layout=MemoryLayout.C_CONTIGUOUS, mut=True
+        ](
+            _data=data,
+            _shape=extents^,
+            _strides=strides^,
+            _acquisition=None,
+            _owned=memory^,
+        )
+
+    def copy(
+        self,
+    ) -> MemoryView[
+        Self.dtype, Self.rank, layout=MemoryLayout.C_CONTIGUOUS, mut=True
+    ]:
+        """Copies the elements into fresh C-contiguous memory owned by Mojo
+        (64-byte aligned), whatever this view's strides.
+
+        The result is a view like any other: it can be sliced, written and
+        exported to Python; the memory is freed when the last view of it
+        dies.
+
+        Returns:
+            A mutable, C-contiguous view of the copy.
+        """
+        var count = self.num_elements()
+        var memory = ArcPointer(
+            _OwnedMemory(count * size_of[Self.Element]())
+        )
+        var destination = Self.ElementPointer(
+            unsafe_from_address=memory[].address()
+        )
+        var strides = Array[Int, Self.rank](fill=0)
+        var step = 1
+        comptime for k in range(Self.rank):
+            comptime d = Self.rank - 1 - k
+            strides[d] = step
+            step *= self._shape[d]
+        if count > 0:
+            if self.is_c_contiguous():
+                for i in range(count):
+                    destination[unsafe_offset=i] = self._data[unsafe_offset=i]
+            else:
+                self._copy_strided_into(destination)
+        return MemoryView[
+            Self.dtype, Self.rank, layout=MemoryLayout.C_CONTIGUOUS, mut=True
+        ](
+            _data=destination,
+            _shape=self._shape.copy(),
+            _strides=strides^,
+            _acquisition=None,
+            _owned=memory^,
+        )
+
+    def _copy_strided_into(self, destination: Self.ElementPointer):
+        """Copies every element, in C order, to `destination` (contiguous);
+        the view must not be empty."""
+        comptime last = Self.rank - 1
+        var inner = self._shape[last]
+        var inner_stride = self.stride(last)
+        var index = Array[Int, Self.rank](fill=0)
+        var out = 0
+        while True:
+            var offset = 0
+            comptime for d in range(last):
+                offset += index[d] * self.stride(d)
+            var src = self._data.unsafe_offset(offset)
+            for j in range(inner):
+                destination[unsafe_offset=out + j] = src[
+                    unsafe_offset=j * inner_stride
+                ]
+            out += inner
+            # Advance the odometer over the outer axes.
+            var d = last - 1
+            while d >= 0:
+                index.unsafe_get(d) += 1
+                if index.unsafe_get(d) < self._shape.unsafe_get(d):
+                    break
+                index.unsafe_get(d) = 0
+                d -= 1
+            if d < 0:
+                return
+
+    # --- Bufferable ----------------------------------------------------------
+
+    def __buffer__(mut self, flags: BufferFlags) raises -> Buffer:
+        """Describes this view's memory to a Python consumer (numpy,
+        memoryview, ...): no copy; read-only unless `mut`.
+
+        Args:
+            flags: The consumer's request (the core applies it).
+
+        Returns:
+            The descriptor (shape and byte strides stored in this view, which
+            lives in its Python object while exported).
+        """
+        self._exports.acquire()
+        comptime itemsize = size_of[Self.Element]()
+        comptime for d in range(Self.rank):
+            self._export_strides[d] = Int64(self.stride(d) * itemsize)
+        var desc = Buffer()
+        desc.data = self._data.unsafe_bitcast[NoneType]()
+        desc.itemsize = Int64(itemsize)
+        desc.format = (
+            _format_of[Self.dtype]()
+            .unsafe_ptr()
+            .unsafe_bitcast[c_char]()
+            .unsafe_mut_cast[True]()
+            .unsafe_origin_cast[MutUntrackedOrigin]()
+        )
+        desc.ndim = Int32(Self.rank)
+        desc.readonly = 0 if Self.mut else 1
+        desc.shape = (
+            Pointer(to=self._shape)
+            .unsafe_bitcast[Int64]()
+            .unsafe_origin_cast[MutUntrackedOrigin]()
+        )
+        desc.strides = (
+            Pointer(to=self._export_strides)
+            .unsafe_bitcast[Int64]()
+            .unsafe_origin_cast[MutUntrackedOrigin]()
+        )
+        return desc^
+
+    def __release_buffer__(mut self, buffer: Buffer):
+        """Counts the end of one export.
+
+        Args:
+            buffer: What the consumer held.
+        """
+        self._exports.release()
+
+    def export_count(self) -> Int:
+        """Returns how many Python exports of this view are live.
+
+        Returns:
+            Exports made and not yet released.
+        """
+        return self._exports.live
+
+    # --- printing ------------------------------------------------------------
+
+    def write_to(self, mut writer: Some[Writer]):
+        """Writes `MemoryView[float32, 2](shape=(3, 4), strides=(4, 1))`.
+
+        Args:
+            writer: Where to write.
+        """
+        var strides = Array[Int, Self.rank](fill=0)
+        comptime for d in range(Self.rank):
+            strides[d] = self.stride(d)
+        writer.write(
+            Self._name(),
+            "(shape=",
+            _shape_text(self._shape),
+            ", strides=",
+            _shape_text(strides),
+            ")",
+        )
+
+    def write_repr_to(self, mut writer: Some[Writer]):
+        """Writes the same text as `write_to` (what Python's repr shows).
+
+        Args:
+            writer: Where to write.
+        """
+        self.write_to(writer)
+
+
+def _any_origin(
+    p: Optional[Pointer[c_char, MutUntrackedOrigin]]
+) -> Optional[Pointer[c_char, MutUnsafeAnyOrigin]]:
+    """The same C string pointer, typed as the core's table takes it."""
+    if p:
+        return p.value().unsafe_origin_cast[MutUnsafeAnyOrigin]()
+    return None
+
+
+def _format_of[dtype: DType]() -> StaticString:
+    """The PEP 3118 format of one `dtype` element (a NUL-terminated literal)."""
+    comptime if dtype == DType.bfloat16:
+        return "[ml_dtypes$bfloat16$]"
+    else:
+        from .buffer import format_of
+
+        return format_of[dtype]()
