@@ -18,6 +18,7 @@ from .python_type import (
     add_buffer_protocol,
     finalize_module,
     fix_dealloc,
+    module_init_error,
     py_method,
 )
 from .numpy import to_numpy

@@ -156,7 +156,9 @@ them as `Pointer(to=local).unsafe_origin_cast[MutUnsafeAnyOrigin]()`."""
 
 
 struct BfApi:
-    """C's `BfApi`: the core's function table, field for field (version 1.0).
+    """C's `BfApi`: the core's function table, field for field (version 1.0
+    plus the appended DLPack/Arrow entries, which a core may not fill: see
+    `has`).
 
     Obtain it with `bf_api()`; never build one. Every `c_int` function
     returns 0 on success and -1 with a Python exception set; all of them
@@ -211,6 +213,122 @@ struct BfApi:
     """set_error(kind, message): set the Python exception of class `kind`
     (an `ERROR_*`); returns -1."""
 
+    # --- appended after 1.0: present when `size` covers them (see `has`) ---
+
+    var _install_interop: Int
+    """install_interop(type) -> int: give a buffer-exporting type
+    __dlpack__, __dlpack_device__, __arrow_c_schema__, __arrow_c_array__.
+    Call through `install_interop`."""
+    var _acquire_dlpack: Int
+    """acquire_dlpack(obj, flags, out, acq) -> int (like `acquire`, through
+    __dlpack__). Address; call with `call_acquire_dlpack`."""
+    var _acquire_arrow: Int
+    """acquire_arrow(obj, flags, out, acq) -> int (like `acquire`, through
+    __arrow_c_array__). Address; call with `call_acquire_arrow`."""
+
+    def has(self, field_offset: Int) -> Bool:
+        """Tells whether the core filled the field at `field_offset` (fields
+        appended by later minor versions may be absent from an older core).
+
+        Args:
+            field_offset: The field's byte offset in BfApi (e.g.
+                `BfApi.OFFSET_INSTALL_INTEROP`).
+
+        Returns:
+            True if `size` covers the field and it is not NULL.
+        """
+        if Int(self.size) < field_offset + 8:
+            return False
+        var address = Pointer(to=self).unsafe_bitcast[UInt8]()
+        return (
+            Pointer[Int, MutUntrackedOrigin](
+                unsafe_from_address=Int(address) + field_offset
+            )[]
+            != 0
+        )
+
+    comptime OFFSET_INSTALL_INTEROP = 72
+    """Byte offset of `install_interop` (the end of the 1.0 table)."""
+    comptime OFFSET_ACQUIRE_DLPACK = 80
+    """Byte offset of `acquire_dlpack`."""
+    comptime OFFSET_ACQUIRE_ARROW = 88
+    """Byte offset of `acquire_arrow`."""
+    comptime SIZE_1_0 = 72
+    """sizeof(BfApi) of contract 1.0: what this package requires."""
+
+    def install_interop(self, type_object: PyObjectPtr) -> c_int:
+        """Calls `install_interop` if the core has it.
+
+        Args:
+            type_object: A type whose instances export the buffer protocol.
+
+        Returns:
+            0 on success or when the core lacks the function (nothing done);
+            -1 with a Python exception set on failure.
+        """
+        if not self.has(Self.OFFSET_INSTALL_INTEROP):
+            return 0
+        var f = Pointer(to=self._install_interop).unsafe_bitcast[
+            def(PyObjectPtr) thin abi("C") -> c_int
+        ]()[]
+        return f(type_object)
+
+    def call_acquire_dlpack(
+        self,
+        obj: PyObjectPtr,
+        flags: c_int,
+        out_desc: BufferPtr,
+        out_acquisition: Pointer[AcquisitionPtr, MutUnsafeAnyOrigin],
+    ) -> c_int:
+        """Calls `acquire_dlpack` (check `has(OFFSET_ACQUIRE_DLPACK)` first).
+
+        Args:
+            obj: The object exporting `__dlpack__`.
+            flags: The request (BF_BUF_*).
+            out_desc: Filled with the description.
+            out_acquisition: Receives the acquisition (count 1).
+
+        Returns:
+            0, or -1 with a Python exception set.
+        """
+        var f = Pointer(to=self._acquire_dlpack).unsafe_bitcast[
+            def(
+                PyObjectPtr,
+                c_int,
+                BufferPtr,
+                Pointer[AcquisitionPtr, MutUnsafeAnyOrigin],
+            ) thin abi("C") -> c_int
+        ]()[]
+        return f(obj, flags, out_desc, out_acquisition)
+
+    def call_acquire_arrow(
+        self,
+        obj: PyObjectPtr,
+        flags: c_int,
+        out_desc: BufferPtr,
+        out_acquisition: Pointer[AcquisitionPtr, MutUnsafeAnyOrigin],
+    ) -> c_int:
+        """Calls `acquire_arrow` (check `has(OFFSET_ACQUIRE_ARROW)` first).
+
+        Args:
+            obj: The object exporting `__arrow_c_array__`.
+            flags: The request (BF_BUF_*).
+            out_desc: Filled with the description.
+            out_acquisition: Receives the acquisition (count 1).
+
+        Returns:
+            0, or -1 with a Python exception set.
+        """
+        var f = Pointer(to=self._acquire_arrow).unsafe_bitcast[
+            def(
+                PyObjectPtr,
+                c_int,
+                BufferPtr,
+                Pointer[AcquisitionPtr, MutUnsafeAnyOrigin],
+            ) thin abi("C") -> c_int
+        ]()[]
+        return f(obj, flags, out_desc, out_acquisition)
+
 
 def _read_capsule() raises -> RawPointer:
     """Imports bufferable._core and returns the validated table address."""
@@ -245,7 +363,7 @@ def _read_capsule() raises -> RawPointer:
         )
     if Int(api[].version_minor) < API_VERSION_MINOR or Int(
         api[].size
-    ) < size_of[BfApi]():
+    ) < BfApi.SIZE_1_0:
         raise Error(
             "bufferable: the core's C API (version ",
             api[].version_major,
@@ -258,7 +376,7 @@ def _read_capsule() raises -> RawPointer:
             ".",
             API_VERSION_MINOR,
             ", ",
-            size_of[BfApi](),
+            BfApi.SIZE_1_0,
             " bytes)",
         )
     return address.unsafe_origin_cast[MutUntrackedOrigin]()

@@ -137,6 +137,20 @@ def format_of[dtype: DType]() -> StaticString:
     Returns:
         `?`, `b B h H i I q Q`, `e`, `f` or `d`.
     """
+    comptime assert (
+        dtype == DType.bool
+        or dtype == DType.int8
+        or dtype == DType.uint8
+        or dtype == DType.int16
+        or dtype == DType.uint16
+        or dtype == DType.int32
+        or dtype == DType.uint32
+        or dtype == DType.int64
+        or dtype == DType.uint64
+        or dtype == DType.float16
+        or dtype == DType.float32
+        or dtype == DType.float64
+    ), "bufferable.format_of: no PEP 3118 format for this DType"
     comptime if dtype == DType.bool:
         return "?"
     elif dtype == DType.int8:
@@ -162,9 +176,6 @@ def format_of[dtype: DType]() -> StaticString:
     elif dtype == DType.float64:
         return "d"
     else:
-        comptime assert False, String(
-            "bufferable: no PEP 3118 format for ", dtype
-        )
         return ""
 
 
@@ -333,8 +344,14 @@ struct Buffer(Copyable, Writable):
         Returns:
             The descriptor.
         """
-        var empty = Span[Int64, StaticConstantOrigin]()
-        return Buffer(data, empty, readonly=readonly)
+        var b = Buffer()
+        b.data = RawPointer(unsafe_from_address=Int(data))
+        b.itemsize = Int64(size_of[Scalar[dtype]]())
+        b.format = Pointer[c_char, MutUntrackedOrigin](
+            unsafe_from_address=Int(format_of[dtype]().unsafe_ptr())
+        )
+        b.readonly = 1 if readonly else 0
+        return b^
 
     @staticmethod
     @always_inline

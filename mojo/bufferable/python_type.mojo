@@ -2,12 +2,13 @@
 fixes Mojo 1.2.0's bindings need (`__module__`, the type reference leaked by
 every instance, exceptions of a chosen class)."""
 
-from std.ffi import c_int
+from std.ffi import c_char, c_int
 from std.python import Python, PythonObject
 from std.python.bindings import PythonModuleBuilder, PythonTypeBuilder
 
 from ._private import (
     MojoObject,
+    object_address,
     PyObjectPtr,
     RawPointer,
     address_of,
@@ -187,7 +188,10 @@ def finalize_module(mut builder: PythonModuleBuilder) raises -> PythonObject:
     """Finalizes a module like `PythonModuleBuilder.finalize`, then sets the
     `__module__` of every type it binds to the module's name (Mojo 1.2.0
     leaves it unset: `T.__module__` reads "builtins", pickling and
-    documentation tools get it wrong, and Python warns).
+    documentation tools get it wrong, and Python warns), and gives every
+    type with the buffer protocol the core's DLPack and Arrow methods
+    (`__dlpack__`, `__dlpack_device__`, `__arrow_c_schema__`,
+    `__arrow_c_array__`) when the installed core provides them.
 
     Args:
         builder: The module builder.
@@ -198,16 +202,61 @@ def finalize_module(mut builder: PythonModuleBuilder) raises -> PythonObject:
     Raises:
         If finalizing fails.
     """
-    var names = List[String]()
+    # Qualify each type's name ("mod.T") before CPython creates it: the
+    # type's __module__ and __name__ then come out right, with no warning.
+    var module_name = String(builder.module.__name__)
+    var short_names = List[String]()
+    var qualified_names = List[String]()
     for ref tb in builder.type_builders:
-        names.append(String(tb.type_name))
+        var short = String(tb.type_name)
+        short_names.append(short)
+        if "." in short:
+            qualified_names.append(short)
+            continue
+        var qualified = String(module_name, ".", short)
+        tb.type_name = _leak_static(qualified)
+        qualified_names.append(qualified)
     var module = builder.finalize()
     var builtins = Python.import_module("builtins")
-    var module_name = module.__name__
-    for name in names:
-        var t = builtins.getattr(module, name)
-        _ = builtins.setattr(t, "__module__", module_name)
+    for i in range(len(short_names)):
+        var t = builtins.getattr(module, qualified_names[i])
+        if short_names[i] != qualified_names[i]:
+            _ = builtins.setattr(module, short_names[i], t)
+            _ = builtins.delattr(module, qualified_names[i])
+        if _has_getbuffer(t):
+            if bf_api().install_interop(object_address(t)) != 0:
+                raise Error(
+                    "bufferable: giving ",
+                    short_names[i],
+                    " DLPack/Arrow methods failed: ",
+                    Python().cpython().get_error(),
+                )
     return module
+
+
+def _leak_static(text: String) -> StaticString:
+    """A NUL-terminated copy of `text` that lives for the rest of the process
+    (CPython keeps pointing at a heap type's spec name)."""
+    var n = text.byte_length()
+    var p = alloc[UInt8](n + 1)
+    var src = text.unsafe_ptr()
+    for i in range(n):
+        p[unsafe_offset=i] = src[unsafe_offset=i]
+    p[unsafe_offset=n] = 0
+    return StaticString(
+        unsafe_from_utf8=Span[UInt8, ImmStaticOrigin](
+            unsafe_ptr=Pointer[UInt8, ImmStaticOrigin](unsafe_from_address=Int(p)),
+            length=n,
+        )
+    )
+
+
+def _has_getbuffer(type_object: PythonObject) raises -> Bool:
+    """Whether a type has a bf_getbuffer slot (PyType_GetSlot)."""
+    ref cpy = Python().cpython()
+    var get_slot = cpy.lib.get_function[Int]("PyType_GetSlot")
+    var slot: Int = get_slot(object_address(type_object), c_int(_BF_GETBUFFER))
+    return slot != 0
 
 
 comptime PyMethodFunction = def(
@@ -243,3 +292,36 @@ def py_method[
     except e:
         _ = set_python_error(e, 0)
         return PyObjectPtr()
+
+
+def module_init_error(error: Error) -> PythonObject:
+    """Reports a failed module initialization to Python as ImportError
+    (instead of aborting the process): return its result from
+    `PyInit_<name>`.
+
+    ```mojo
+    @export
+    def PyInit_mymod() abi("C") -> PythonObject:
+        try:
+            ...
+            return finalize_module(m)
+        except e:
+            return module_init_error(e)
+    ```
+
+    Args:
+        error: Why the initialization failed.
+
+    Returns:
+        A NULL object (CPython then raises the ImportError set here).
+    """
+    ref cpy = Python().cpython()
+    var message = String(error)
+    cpy.PyErr_SetString(
+        cpy.get_error_global("PyExc_ImportError"),
+        Pointer[c_char, ImmutAnyOrigin](
+            unsafe_from_address=Int(message.as_c_string_span().ptr())
+        ),
+    )
+    _ = message^
+    return PythonObject(from_owned=PyObjectPtr())
