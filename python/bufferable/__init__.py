@@ -8,6 +8,7 @@ and C/C++ producers call is the capsule ``bufferable._core._C_API`` (see ``buffe
 from . import _core
 from ._core import BufferInfo, inspect, parse_format
 from .flags import BufferFlags
+from .build import mojo_path
 
 __version__ = "0.1.0"
 
