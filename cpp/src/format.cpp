@@ -20,8 +20,9 @@
 // A byte order is sticky: it holds for everything after it, across "T{" and "}", until the next
 // one (numpy's rule; struct only allows one at the start). "!" is ">". "@" (the default) means
 // native order, native sizes and native alignment; "^" native order and sizes, no alignment;
-// "=", "<", ">" standard sizes (struct's table: l/L 4 bytes), no alignment. n, N, P and O exist
-// only with native sizes ("@" or "^"), as in struct. g and Zg have no standard size; as ctypes
+// "=", "<", ">" standard sizes (struct's table: l/L 4 bytes), no alignment. n, N and P exist
+// only with native sizes ("@" or "^"), as in struct; O (a pointer) is pointer-sized in every mode,
+// as numpy takes "=O". g and Zg have no standard size; as ctypes
 // exports "<g", they keep the native long double size there (numpy refuses them). 'F'/'D' are struct's complex codes of
 // Python 3.14 (= "Zf"/"Zd"). Nesting of "T{" is limited to 64 levels; no recursion beyond that.
 //
@@ -141,7 +142,8 @@ int scalar_info(char c, char sub, bool native, Scalar &r) {
       if (sub == 'f') return set(8, 1, BF_DTYPE_COMPLEX);
       if (sub == 'd') return set(16, 1, BF_DTYPE_COMPLEX);
       return set(2 * sizeof(long double), 1, BF_DTYPE_COMPLEX);
-    case 'n': case 'N': case 'P': case 'O': return -1;
+    case 'O': return set(sizeof(void *), 1, BF_DTYPE_NONE);  // numpy accepts '=O' too: a pointer
+    case 'n': case 'N': case 'P': return -1;
   }
   return 0;
 }
