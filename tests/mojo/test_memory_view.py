@@ -546,3 +546,37 @@ def test_char_formats(mv):
     # struct's 'c' and 'B' are both one unsigned byte of data; Producer exports 'B' and '?' too.
     assert mv.values_uint8(Producer((3,), "B")) == [0.0, 0.0, 0.0]
     assert mv.values_bool(Producer((2,), "?")) == [0.0, 0.0]
+
+
+# --------------------------------------------------------------------------------------------
+# The benchmark's sums are right (benchmarks/bench_memory_view.py times them)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [0, 1, 31, 32, 33, 64, 65, 1000, 4099])
+@pytest.mark.parametrize("step", [1, 2, 3, -1, -2])
+def test_benchmark_sums(mv, n, step):
+    a = (np.arange(n * abs(step)) % 11).astype(np.float32)[::step]
+    assert mv.sum_f32(a) == float(a.sum(dtype=np.float64))
+    if step == 1:
+        assert mv.sum_f32_c(a) == float(a.sum(dtype=np.float64))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses mprotect")
+@pytest.mark.parametrize("n", [1, 32, 33, 64, 65, 500])
+def test_stride2_sum_reads_nothing_past_the_view(mv, n):
+    """The view's last element is the last float before an inaccessible page: a read past it
+    would crash the test."""
+    import ctypes
+    import mmap
+
+    page = mmap.PAGESIZE
+    region = mmap.mmap(-1, 2 * page)
+    start = ctypes.addressof(ctypes.c_char.from_buffer(region))
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.mprotect(ctypes.c_void_p(start + page), ctypes.c_size_t(page), 1 | 2) == 0
+    floats = np.frombuffer(region, np.float32, count=page // 4)
+    floats[:] = 1
+    assert libc.mprotect(ctypes.c_void_p(start + page), ctypes.c_size_t(page), 0) == 0
+    view = floats[page // 4 - (2 * n - 1):][::2]
+    assert mv.sum_f32(view) == n
