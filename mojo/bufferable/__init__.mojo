@@ -22,3 +22,5 @@ from .python_type import (
     py_method,
 )
 from .numpy import to_numpy
+from .layout import MemoryLayout
+from .memory_view import MemoryView
