@@ -130,8 +130,9 @@ def build(
     """Compile ``source`` (a ``.mojo`` file defining ``PyInit_<stem>``) into a Python extension.
 
     The bufferable Mojo package (``mojo_path()``) and every directory of ``include`` are on the
-    import path. ``output`` defaults to ``<stem><EXT_SUFFIX>`` in the current directory; an output
-    directory gets that name inside it. The file is replaced atomically, so a process importing it
+    import path. ``output`` defaults to ``<stem><EXT_SUFFIX>`` in the current directory; a directory
+    (existing, or written with a trailing slash) gets that name inside it; a file name must start
+    with ``<stem>.`` (Python looks for ``PyInit_<stem>``). The file is replaced atomically, so a process importing it
     meanwhile never sees half a file.
 
     Returns the path of the built extension. Raises FileNotFoundError (no source or no compiler),
@@ -147,8 +148,14 @@ def build(
         target = Path.cwd() / f"{name}{extension_suffix()}"
     else:
         target = Path(output)
-        if target.is_dir():
+        if target.is_dir() or str(output).endswith((os.sep, "/")):
             target = target / f"{name}{extension_suffix()}"
+        elif target.name.split(".")[0] != name:
+            raise ValueError(
+                f"output {target.name!r}: an extension built from {source.name} must be named "
+                f"{name}{extension_suffix()} or {name}.so (Python calls PyInit_{name}); "
+                "or give a directory"
+            )
     target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".mojo-build-", dir=target.parent) as tmp:

@@ -1,0 +1,111 @@
+# Uses every private Mojo stdlib name that bufferable/_private.mojo re-exports, so that
+# tests/mojo/test_private_api.py fails loudly (at compile time or on a wrong result) when
+# the installed Mojo changes any of them.
+
+from std.ffi import c_int
+from std.python import Python, PythonObject
+from std.python.bindings import PythonModuleBuilder
+from std.sys.info import size_of
+
+from bufferable import finalize_module, fix_dealloc, module_init_error
+from bufferable._private import (
+    MOJO_VERSION,
+    MojoObject,
+    PyObjectPtr,
+    RawPointer,
+    address_of,
+    get_global,
+    insert_slot,
+    object_address,
+    object_at,
+)
+
+
+struct Counter:
+    var inits: Int
+
+
+def _init() -> Optional[RawPointer]:
+    var p = alloc[Counter](1)
+    p[].inits = 1
+    return RawPointer(unsafe_from_address=Int(p))
+
+
+def _destroy(p: Optional[RawPointer]):
+    pass
+
+
+struct Probe(Movable, Writable):
+    var tag: Int64
+    var other: Float64
+
+    def __init__(out self, tag: Int64):
+        self.tag = tag
+        self.other = 0.5
+
+    def write_to(self, mut w: Some[Writer]):
+        w.write("Probe(", self.tag, ")")
+
+    @staticmethod
+    def py_init(out self: Probe, args: PythonObject, kwargs: PythonObject) raises:
+        self = Probe(Int64(Int(py=args[0])))
+
+
+def _mp_length(py_self: PyObjectPtr) abi("C") -> Int:
+    # the Probe's tag, read through the MojoObject layout
+    var storage = Pointer[MojoObject[Probe], MutUntrackedOrigin](
+        unsafe_from_address=address_of(py_self)
+    )
+    if not storage[].is_initialized:
+        return 0
+    return Int(storage[].mojo_value.tag)
+
+
+def global_checks() raises -> PythonObject:
+    """(same pointer on two calls, init ran once)."""
+    var a = get_global["bfprivate.counter", _init, _destroy]()
+    var b = get_global["bfprivate.counter", _init, _destroy]()
+    var same = Int(a.value()) == Int(b.value())
+    var inits = a.value().unsafe_bitcast[Counter]()[].inits
+    return Python.tuple(same, inits)
+
+
+def address_checks(obj: PythonObject) raises -> PythonObject:
+    """(address of obj, round trip through object_at is the same object, NULL is 0)."""
+    var address = address_of(object_address(obj))
+    var back = PythonObject(from_borrowed=object_at(address))
+    var null = address_of(PyObjectPtr())
+    return Python.tuple(address, back is obj, null)
+
+
+def layout_checks(obj: PythonObject) raises -> PythonObject:
+    """(offset of the value in the object, tag read through the layout, is_initialized)."""
+    var address = address_of(object_address(obj))
+    var storage = Pointer[MojoObject[Probe], MutUntrackedOrigin](
+        unsafe_from_address=address
+    )
+    var offset = Int(Pointer(to=storage[].mojo_value)) - address
+    return Python.tuple(
+        offset, Int(storage[].mojo_value.tag), storage[].is_initialized
+    )
+
+
+def version() raises -> PythonObject:
+    return PythonObject(MOJO_VERSION)
+
+
+@export
+def PyInit_bfprivate() abi("C") -> PythonObject:
+    try:
+        var m = PythonModuleBuilder("bfprivate")
+        m.def_function[global_checks]("global_checks")
+        m.def_function[address_checks]("address_checks")
+        m.def_function[layout_checks]("layout_checks")
+        m.def_function[version]("version")
+        ref tb = m.add_type[Probe]("Probe").def_py_init[Probe.py_init]()
+        var f = _mp_length
+        insert_slot(tb, 4, Pointer(to=f).unsafe_bitcast[RawPointer]()[])  # mp_length
+        fix_dealloc[Probe](tb)
+        return finalize_module(m)
+    except e:
+        return module_init_error(e)
