@@ -329,7 +329,9 @@ struct MemoryView[
                 )
             )
         try:
-            self = Self._from_descriptor(desc, acquisition, obj)
+            self = Self._from_descriptor(
+                desc, acquisition, Self._type_name(obj)
+            )
         except e:
             api.acquisition_decref(acquisition)
             raise e^
@@ -357,7 +359,7 @@ struct MemoryView[
 
     @staticmethod
     def _from_descriptor(
-        desc: Buffer, acquisition: AcquisitionPtr, obj: PythonObject
+        desc: Buffer, acquisition: AcquisitionPtr, source: String
     ) raises -> Self:
         """Checks an acquired descriptor against the view's parameters and
         builds the view; takes over `acquisition` only on success."""
@@ -372,7 +374,7 @@ struct MemoryView[
                         String(
                             name,
                             ": the buffer of '",
-                            Self._type_name(obj),
+                            source,
                             "' is indirect (PIL-style suboffsets), which",
                             " MemoryView does not follow; copy it into a",
                             " strided array first (e.g. numpy.array(obj))",
@@ -455,7 +457,7 @@ struct MemoryView[
                     String(
                         name,
                         ": the buffer of '",
-                        Self._type_name(obj),
+                        source,
                         "' is read-only; a mutable view needs a writable",
                         " buffer (use mut=False to read it)",
                     )
@@ -542,6 +544,23 @@ struct MemoryView[
             _acquisition=acquisition,
             _owned=None,
         )
+
+    def __init__(out self, *, unsafe_buffer: Buffer) raises:
+        """Views memory described by a `Buffer` (C's `BfBuffer`), checked like
+        a Python buffer (element type, rank, layout, strides, alignment), but
+        with NO owner: nothing keeps the memory alive. The caller guarantees
+        that the memory outlives this view and every view made from it.
+
+        Args:
+            unsafe_buffer: The descriptor (e.g. what a producer's
+                `__buffer__` returns).
+
+        Raises:
+            As `__init__(obj)` does for a Python buffer, except TypeError.
+        """
+        comptime assert Self.rank >= 1, "MemoryView: rank must be at least 1"
+        _ = load_api()
+        self = Self._from_descriptor(unsafe_buffer, None, "Buffer")
 
     @doc_hidden
     def __init__(
@@ -1141,6 +1160,65 @@ struct MemoryView[
             strides.unsafe_get(d) = self.stride(a)
         return self._rebuilt[MemoryLayout.STRIDED](
             self._data, shape^, strides^
+        )
+
+    def select[
+        axis: Int
+    ](self, index: Int) raises -> MemoryView[
+        Self.dtype, Self.rank - 1, layout=MemoryLayout.STRIDED, mut=Self.mut
+    ]:
+        """Fixes one axis at an index and drops it (numpy's `a[i]` for axis
+        0, `a[:, j]` for axis 1): a view of one rank less, sharing memory and
+        acquisition.
+
+        Parameters:
+            axis: The axis to fix, 0 <= axis < rank (rank must be >= 2).
+
+        Args:
+            index: The position along `axis` (negative counts from the end).
+
+        Returns:
+            The view of the remaining axes.
+
+        Raises:
+            IndexError if `index` is out of range.
+        """
+        comptime assert Self.rank >= 2, "select: the view must have rank >= 2"
+        comptime assert axis >= 0 and axis < Self.rank, "select: axis out of range"
+        var n = self._shape[axis]
+        var i = index
+        if i < 0:
+            i += n
+        if i < 0 or i >= n:
+            raise index_error(
+                String(
+                    "index ",
+                    index,
+                    " is out of bounds for axis ",
+                    axis,
+                    " with size ",
+                    n,
+                )
+            )
+        var shape = Array[Int, Self.rank - 1](fill=0)
+        var strides = Array[Int, Self.rank - 1](fill=0)
+        comptime for d in range(Self.rank):
+            comptime if d < axis:
+                shape[d] = self._shape[d]
+                strides[d] = self.stride(d)
+            elif d > axis:
+                shape[d - 1] = self._shape[d]
+                strides[d - 1] = self.stride(d)
+        if self._acquisition:
+            bf_api().acquisition_incref(self._acquisition)
+        return MemoryView[
+            Self.dtype, Self.rank - 1, layout=MemoryLayout.STRIDED, mut=Self.mut
+        ](
+            _data=self._data.unsafe_offset(i * self.stride(axis)),
+            _shape=shape^,
+            _strides=strides^,
+            _acquisition=self._acquisition,
+            _owned=self._owned.copy(),
         )
 
     def as_strided(self) -> Self.Strided:

@@ -12,7 +12,13 @@ from std.os import abort
 from std.time import perf_counter_ns
 from std.sys import simd_width_of
 
-from bufferable import add_buffer_protocol, finalize_module, py_method, to_numpy
+from bufferable import (
+    BufferFlags,
+    add_buffer_protocol,
+    finalize_module,
+    py_method,
+    to_numpy,
+)
 from bufferable.layout import MemoryLayout
 from bufferable.memory_view import MemoryView
 
@@ -307,6 +313,39 @@ def permute_3d_bad(mut s: PythonObject, mut a: PythonObject) raises -> PythonObj
     return None
 
 
+def select_2d(mut s: PythonObject, mut a: PythonObject) raises -> PythonObject:
+    """v.select[axis](i) of a 2-D view, as a 1-D view object."""
+    var v = View2D(a[0])
+    if Int(py=a[1]) == 0:
+        return PythonObject(alloc=v.select[0](Int(py=a[2])))
+    return PythonObject(alloc=v.select[1](Int(py=a[2])))
+
+
+def select_3d(mut s: PythonObject, mut a: PythonObject) raises -> PythonObject:
+    """v.select[1](i) of a 3-D view, to a Python list of lists."""
+    var v = View3D(a[0]).select[1](Int(py=a[1]))
+    return _tolist2(v)
+
+
+def from_buffer_2d(mut s: PythonObject, mut a: PythonObject) raises -> PythonObject:
+    """A view built from another view's Buffer descriptor (no owner), read
+    while the first view keeps the memory alive."""
+    var v = View2D(a[0])
+    var desc = v.__buffer__(BufferFlags.FULL_RO)
+    var w = MemoryView[DType.float64, 2, mut=False](unsafe_buffer=desc)
+    var result = _tolist2(w)
+    v.__release_buffer__(desc)
+    return result
+
+
+def from_buffer_wrong_dtype(mut s: PythonObject, mut a: PythonObject) raises -> PythonObject:
+    var v = View2D(a[0])
+    var desc = v.__buffer__(BufferFlags.FULL_RO)
+    v.__release_buffer__(desc)
+    _ = MemoryView[DType.float32, 2](unsafe_buffer=desc)
+    return None
+
+
 def copy_2d(mut s: PythonObject, mut a: PythonObject) raises -> PythonObject:
     """A C-contiguous copy owned by Mojo, as a Python object."""
     return PythonObject(alloc=View2D(a[0]).copy())
@@ -576,6 +615,7 @@ def PyInit_memory_view_module() abi("C") -> PythonObject:
         m.def_py_c_function(py_method[_values[DType.float16]], "values_float16")
         m.def_py_c_function(py_method[_values[DType.float32]], "values_float32")
         m.def_py_c_function(py_method[_values[DType.float64]], "values_float64")
+        m.def_py_c_function(py_method[_values[DType.bfloat16]], "values_bfloat16")
         m.def_py_c_function(py_method[_double[DType.bool]], "double_bool")
         m.def_py_c_function(py_method[_double[DType.int8]], "double_int8")
         m.def_py_c_function(py_method[_double[DType.int16]], "double_int16")
@@ -597,6 +637,10 @@ def PyInit_memory_view_module() abi("C") -> PythonObject:
         m.def_py_c_function(py_method[transpose_2d_c], "transpose_2d_c")
         m.def_py_c_function(py_method[permute_3d], "permute_3d")
         m.def_py_c_function(py_method[permute_3d_bad], "permute_3d_bad")
+        m.def_py_c_function(py_method[select_2d], "select_2d")
+        m.def_py_c_function(py_method[select_3d], "select_3d")
+        m.def_py_c_function(py_method[from_buffer_2d], "from_buffer_2d")
+        m.def_py_c_function(py_method[from_buffer_wrong_dtype], "from_buffer_wrong_dtype")
         m.def_py_c_function(py_method[copy_2d], "copy_2d")
         m.def_py_c_function(py_method[copy_2d_transposed], "copy_2d_transposed")
         m.def_py_c_function(py_method[copy_then_write], "copy_then_write")

@@ -397,6 +397,26 @@ def test_transpose_and_permute(mv):
         mv.permute_3d_bad(b)
 
 
+def test_select_drops_one_axis(mv):
+    a = np.arange(20.0).reshape(4, 5)[::-1, 1:]
+    for axis, index in [(0, 0), (0, -1), (1, 2), (1, -4)]:
+        got = np.asarray(mv.select_2d(a, axis, index))
+        expected = a[index] if axis == 0 else a[:, index]
+        np.testing.assert_array_equal(got, expected)
+        assert address(got) == address(expected)
+    with pytest.raises(IndexError, match="index 4 is out of bounds for axis 1 with size 4"):
+        mv.select_2d(a, 1, 4)
+    b = np.arange(24.0).reshape(2, 3, 4)[:, ::-1, ::2]
+    assert mv.select_3d(b, 1) == b[:, 1, :].tolist()
+
+
+def test_view_of_a_buffer_descriptor(mv):
+    a = np.arange(12.0).reshape(3, 4)[::2, ::-1]
+    assert mv.from_buffer_2d(a) == a.tolist()
+    with pytest.raises(ValueError, match=r"MemoryView\[float32, 2\]: the buffer's format 'd' is float64, not float32"):
+        mv.from_buffer_wrong_dtype(a)
+
+
 def test_copy_is_c_contiguous_and_owned_by_mojo(mv):
     a = np.arange(30.0).reshape(5, 6)[::-2, 1::2]
     c = mv.copy_2d(a)
@@ -540,6 +560,13 @@ def test_every_dtype_refuses_the_others(mv, dtype):
     other = "float64" if dtype != "float64" else "float32"
     with pytest.raises(ValueError, match=rf"MemoryView\[{dtype}, 1(, mut=False)?\]: the buffer's format '.+' is {other}, not {dtype}"):
         getattr(mv, f"values_{dtype}")(np.zeros(3, other))
+
+
+def test_bfloat16_extension_format(mv):
+    p = Producer((3,), "[ml_dtypes$bfloat16$]")
+    assert mv.values_bfloat16(p) == [0.0, 0.0, 0.0]
+    with pytest.raises(ValueError, match="format 'e' is float16, not bfloat16"):
+        mv.values_bfloat16(np.zeros(2, np.float16))
 
 
 def test_char_formats(mv):
