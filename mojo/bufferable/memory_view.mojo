@@ -77,37 +77,32 @@ from .layout import MemoryLayout, is_c_contiguous, is_f_contiguous
 def _dtype_code[dtype: DType]() -> Tuple[Int, Int]:
     """The (BF_DTYPE_* code, bits) of a Mojo DType, as `parse_format` reports
     it for the matching PEP 3118 format."""
+    comptime assert (
+        dtype == DType.bool
+        or dtype == DType.int8
+        or dtype == DType.int16
+        or dtype == DType.int32
+        or dtype == DType.int64
+        or dtype == DType.uint8
+        or dtype == DType.uint16
+        or dtype == DType.uint32
+        or dtype == DType.uint64
+        or dtype == DType.float16
+        or dtype == DType.float32
+        or dtype == DType.float64
+        or dtype == DType.bfloat16
+    ), String("MemoryView: no buffer-protocol element type for ", dtype)
+    comptime bits = size_of[dtype]() * 8
     comptime if dtype == DType.bool:
         return (DTYPE_BOOL, 8)
-    elif dtype == DType.int8:
-        return (DTYPE_INT, 8)
-    elif dtype == DType.int16:
-        return (DTYPE_INT, 16)
-    elif dtype == DType.int32:
-        return (DTYPE_INT, 32)
-    elif dtype == DType.int64:
-        return (DTYPE_INT, 64)
-    elif dtype == DType.uint8:
-        return (DTYPE_UINT, 8)
-    elif dtype == DType.uint16:
-        return (DTYPE_UINT, 16)
-    elif dtype == DType.uint32:
-        return (DTYPE_UINT, 32)
-    elif dtype == DType.uint64:
-        return (DTYPE_UINT, 64)
-    elif dtype == DType.float16:
-        return (DTYPE_FLOAT, 16)
-    elif dtype == DType.float32:
-        return (DTYPE_FLOAT, 32)
-    elif dtype == DType.float64:
-        return (DTYPE_FLOAT, 64)
     elif dtype == DType.bfloat16:
         return (DTYPE_BFLOAT, 16)
+    elif dtype.is_integral() and dtype.is_signed():
+        return (DTYPE_INT, bits)
+    elif dtype.is_integral():
+        return (DTYPE_UINT, bits)
     else:
-        comptime assert False, String(
-            "MemoryView: no buffer-protocol element type for ", dtype
-        )
-        return (DTYPE_NONE, 0)
+        return (DTYPE_FLOAT, bits)
 
 
 def _element_name(code: Int, bits: Int) -> String:

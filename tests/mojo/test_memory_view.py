@@ -607,3 +607,50 @@ def test_stride2_sum_reads_nothing_past_the_view(mv, n):
     assert libc.mprotect(ctypes.c_void_p(start + page), ctypes.c_size_t(page), 0) == 0
     view = floats[page // 4 - (2 * n - 1):][::2]
     assert mv.sum_f32(view) == n
+
+
+# --------------------------------------------------------------------------------------------
+# What the compiler refuses: wrong number of indices, writes through a read-only view
+# --------------------------------------------------------------------------------------------
+
+COMPILE_ERRORS = {
+    "wrong_arity": (
+        "def f(obj: PythonObject) raises -> Float64:\n"
+        "    var v = MemoryView[DType.float64, 2](obj)\n"
+        "    return v[1]\n",
+        "the number of indices must equal the rank",
+    ),
+    "write_read_only": (
+        "def f(obj: PythonObject) raises:\n"
+        "    var v = MemoryView[DType.float64, 2, mut=False](obj)\n"
+        "    v[0, 0] = 1.0\n",
+        "expected 'mut'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(COMPILE_ERRORS))
+def test_compile_time_refusals(case, tmp_path):
+    import subprocess
+
+    from bufferable.build import find_mojo, mojo_path
+
+    try:
+        mojo = find_mojo()
+    except FileNotFoundError as error:
+        pytest.skip(f"no Mojo compiler: {error}")
+    body, expected = COMPILE_ERRORS[case]
+    source = tmp_path / f"{case}.mojo"
+    source.write_text(
+        "from std.python import PythonObject\nfrom bufferable import MemoryView\n\n\n"
+        + body
+        + f'\n\n@export\ndef PyInit_{case}() abi("C") -> PythonObject:\n'
+        + "    try:\n        _ = f(PythonObject())\n    except:\n        pass\n    return PythonObject()\n"
+    )
+    result = subprocess.run(
+        [mojo, "build", "-I", mojo_path(), str(source), "--emit", "shared-lib", "-o", str(tmp_path / "out.so")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert expected in result.stdout + result.stderr
