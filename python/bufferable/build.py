@@ -26,6 +26,7 @@ __all__ = [
     "MojoBuildError",
     "build",
     "cached_build",
+    "compiler_environment",
     "content_hash",
     "extension_suffix",
     "find_mojo",
@@ -88,6 +89,27 @@ def find_mojo() -> str:
     )
 
 
+def compiler_environment() -> dict[str, str]:
+    """The environment to run ``mojo`` in: this process's ``os.environ`` with empty ``PYTHONPATH``
+    entries dropped.
+
+    Loading any Mojo-built extension (Mojo 1.2.0) rewrites the process's C-level environment:
+    ``PYTHONPATH`` gains an empty entry (the current directory) and ``MOJO_PYTHON_LIBRARY`` is
+    set. A child started with the inherited environment then puts its working directory first on
+    ``sys.path``, where a ``mojo/`` folder (such as this repository's) hides the ``mojo`` Python
+    package and the ``mojo`` command fails. ``os.environ`` still holds the user's environment, so
+    pass it explicitly.
+    """
+    env = dict(os.environ)
+    if "PYTHONPATH" in env:
+        entries = [p for p in env["PYTHONPATH"].split(os.pathsep) if p]
+        if entries:
+            env["PYTHONPATH"] = os.pathsep.join(entries)
+        else:
+            del env["PYTHONPATH"]
+    return env
+
+
 def extension_suffix() -> str:
     """The file suffix of an extension module for this Python (e.g. ``.cpython-311-x86_64-linux-gnu.so``)."""
     return sysconfig.get_config_var("EXT_SUFFIX") or ".so"
@@ -108,7 +130,7 @@ def _run_mojo(source: Path, output: Path, include: Sequence[str | os.PathLike]) 
     for directory in (mojo_path(), *include):
         command += ["-I", str(directory)]
     command += [str(source), "--emit", "shared-lib", "-o", str(output)]
-    process = subprocess.run(command, capture_output=True, text=True)
+    process = subprocess.run(command, capture_output=True, text=True, env=compiler_environment())
     text = (process.stdout + process.stderr).strip()
     # The compiler prints this on machines without its crash reporter; it is noise.
     lines = [line for line in text.splitlines() if "Crashpad" not in line]

@@ -66,6 +66,23 @@ def module_source(name: str, step: int) -> str:
     return TEMPLATE.replace("NAME", name).replace("STEP", str(step))
 
 
+def test_compiler_environment_survives_a_loaded_mojo_module(bftest, tmp_path):
+    # Loading a Mojo extension rewrites the C-level PYTHONPATH (adds ''): building another
+    # module from a directory holding a `mojo/` folder must still find the `mojo` package.
+    _require_mojo()
+    from bufferable.build import build
+
+    (tmp_path / "mojo").mkdir()
+    (tmp_path / "ramp_after_load.mojo").write_text(module_source("ramp_after_load", 4))
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        built = build("ramp_after_load.mojo", "out/")
+    finally:
+        os.chdir(cwd)
+    assert built.is_file()
+
+
 def run(args, cwd, **kw):
     env = dict(os.environ)
     # only the installed package: nothing from the repository's source tree

@@ -25,13 +25,16 @@ def bfprivate():
 
 
 def test_installed_mojo_is_the_pinned_version():
-    from bufferable.build import MOJO_VERSION, find_mojo
+    from bufferable.build import MOJO_VERSION, compiler_environment, find_mojo
 
     try:
         mojo = find_mojo()
     except FileNotFoundError as error:
         pytest.skip(f"no Mojo compiler: {error}")
-    out = subprocess.run([mojo, "--version"], capture_output=True, text=True).stdout
+    done = subprocess.run(
+        [mojo, "--version"], capture_output=True, text=True, env=compiler_environment()
+    )
+    out = done.stdout + done.stderr
     found = re.search(r"Mojo (\d+\.\d+\.\d+)", out)
     assert found, f"cannot parse `mojo --version`: {out!r}"
     assert found.group(1) == MOJO_VERSION, (
