@@ -10,6 +10,22 @@ def scale(obj: PythonObject, factor: Float64) raises:
         for j in range(v.dim(1)):
             v[i, j] = v[i, j] * factor           # bounds-checked
     var rows = v[1:5, ::-2]                      # same memory, same acquisition
+
+def total(obj: PythonObject) raises -> Float32:
+    # C order demanded at compile time: unit inner stride, so unsafe_load
+    # is one vector load (a strided buffer is refused with BufferError).
+    var v = MemoryView[DType.float32, 1, layout=MemoryLayout.C_CONTIGUOUS,
+                       mut=False](obj)
+    var acc = SIMD[DType.float32, 8](0)
+    var i = 0
+    while i + 8 <= len(v):
+        acc += v.unsafe_load[8](i)
+        i += 8
+    var s = acc.reduce_add()
+    while i < len(v):
+        s += v.unsafe_get(i)
+        i += 1
+    return s
 ```
 
 Conventions:
@@ -205,10 +221,17 @@ struct MemoryView[
 
     Built from any Python object that exports a buffer
     (`MemoryView[DType.float32, 2](obj)`), checked against `dtype`, `rank`,
-    `layout` and `mut`; or by `copy()`, which owns fresh memory. Copies,
-    slices and transposes share the memory and its acquisition; the buffer
+    `layout` and `mut`; or by `copy()` and `full()`, which own fresh memory.
+    Views made from a view share the memory and its acquisition; the buffer
     is released once, when the last of them dies. See the module docstring
     for strides (in elements), errors and ownership.
+
+    A view is movable, not implicitly copyable (`copy()` copies the
+    elements): take another view of the same memory with `view()`, a slice,
+    `transpose()`, `permute()`, `select()` or `as_read_only()`; each holds
+    one more reference to the acquisition. The reference count is atomic,
+    so views may be dropped on any thread (the last drop takes the GIL to
+    release the buffer).
 
     Parameters:
         dtype: The element type: bool, int8..int64, uint8..uint64, float16,
@@ -736,46 +759,6 @@ struct MemoryView[
         return Bool(self._owned)
 
     # --- element access ------------------------------------------------------
-
-    @always_inline
-    def _checked_offset[
-        *Ts: Indexer
-    ](self, *indices: *Ts) raises -> Int:
-        """The element offset of an index, wrapping negative indices and
-        checking bounds."""
-        comptime assert (
-            indices.__len__() == Self.rank
-        ), "MemoryView: the number of indices must equal the rank"
-        var offset = 0
-        comptime for d in range(Self.rank):
-            var i = index(indices[d])
-            var n = self._shape[d]
-            if i < 0:
-                i += n
-            if i < 0 or i >= n:
-                raise index_error(
-                    String(
-                        "index ",
-                        index(indices[d]),
-                        " is out of bounds for axis ",
-                        d,
-                        " with size ",
-                        n,
-                    )
-                )
-            offset += i * self.stride(d)
-        return offset
-
-    @always_inline
-    def _unchecked_offset[*Ts: Indexer](self, *indices: *Ts) -> Int:
-        """The element offset of an index, with no checks."""
-        comptime assert (
-            indices.__len__() == Self.rank
-        ), "MemoryView: the number of indices must equal the rank"
-        var offset = 0
-        comptime for d in range(Self.rank):
-            offset += index(indices[d]) * self.stride(d)
-        return offset
 
     @always_inline
     def __getitem__[*Ts: Indexer](self, *indices: *Ts) raises -> Self.Element:

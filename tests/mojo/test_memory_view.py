@@ -12,6 +12,7 @@ import array
 import gc
 import importlib.machinery
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -647,10 +648,18 @@ def test_compile_time_refusals(case, tmp_path):
         + f'\n\n@export\ndef PyInit_{case}() abi("C") -> PythonObject:\n'
         + "    try:\n        _ = f(PythonObject())\n    except:\n        pass\n    return PythonObject()\n"
     )
+    try:  # loading a Mojo extension rewrites PYTHONPATH; bufferable.build knows the fix-up
+        from bufferable.build import compiler_environment
+
+        env = compiler_environment()
+    except ImportError:
+        env = dict(os.environ)  # the user's environment, not the C-level one Mojo rewrote
     result = subprocess.run(
         [mojo, "build", "-I", mojo_path(), str(source), "--emit", "shared-lib", "-o", str(tmp_path / "out.so")],
         capture_output=True,
         text=True,
+        cwd=tmp_path,
+        env=env,
     )
     assert result.returncode != 0
     assert expected in result.stdout + result.stderr
