@@ -24,6 +24,10 @@
 // An export without a shape (the request lacked PyBUF_ND) is described as what PEP 3118 says it
 // is, a 1-D C-contiguous run: ndim = 1, shape = {len / itemsize}, strides = NULL; the one extent
 // is stored inside the acquisition.
+//
+// Foreign acquisitions (acquisition_new_foreign, for DLPack and Arrow imports) follow the same
+// invariants with release(owner) in place of PyBuffer_Release and a strong reference to the
+// source object in place of view.obj.
 #include "core.h"
 
 #include <nanobind/stl/optional.h>
