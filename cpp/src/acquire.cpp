@@ -51,15 +51,14 @@ struct BfAcquisition {
 };
 
 namespace bf {
-namespace {
-bool finalizing() {
+
+bool interpreter_finalizing() {
 #if PY_VERSION_HEX >= 0x030D0000
   return Py_IsFinalizing();
 #else
   return _Py_IsFinalizing();
 #endif
 }
-}  // namespace
 
 int acquire(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq) {
   if (!obj || !out || !acq) {
@@ -115,13 +114,7 @@ void acquisition_decref(BfAcquisition *acq) {
       PyBuffer_Release(&acq->view);
     }
   };
-  if (PyGILState_Check()) {
-    release();
-  } else if (!finalizing()) {
-    PyGILState_STATE st = PyGILState_Ensure();
-    release();
-    PyGILState_Release(st);
-  }  // else: leak the export rather than take a GIL that no longer exists (invariant 2)
+  release_with_gil(release);  // (invariant 2)
   delete acq;
 }
 
@@ -222,8 +215,12 @@ struct TestAcquisition {
   BfBuffer desc{};
   intptr_t held = 0;  // references this Python object owns
 
-  TestAcquisition(nb::handle obj, int flags) {
-    if (acquire(obj.ptr(), flags, &desc, &acq) < 0) throw nb::python_error();
+  // via: "buffer" (acquire), "dlpack" (acquire_dlpack) or "arrow" (acquire_arrow).
+  TestAcquisition(nb::handle obj, int flags, const std::string &via) {
+    auto *how = via == "buffer" ? acquire : via == "dlpack" ? acquire_dlpack
+              : via == "arrow" ? acquire_arrow : nullptr;
+    if (!how) throw nb::value_error("via must be 'buffer', 'dlpack' or 'arrow'");
+    if (how(obj.ptr(), flags, &desc, &acq) < 0) throw nb::python_error();
     held = 1;
   }
   ~TestAcquisition() {
@@ -278,7 +275,8 @@ void bind_acquire(nb::module_ &m) {
 
   nb::class_<TestAcquisition>(m, "_Acquisition",
                               "Testing handle on one bf::acquire() acquisition (consumer side).")
-      .def(nb::init<nb::handle, int>(), nb::arg("obj"), nb::arg("flags") = (int) PyBUF_FULL_RO)
+      .def(nb::init<nb::handle, int, const std::string &>(), nb::arg("obj"),
+           nb::arg("flags") = (int) PyBUF_FULL_RO, nb::arg("via") = "buffer")
       .def("incref", [](TestAcquisition &t) { t.check(); acquisition_incref(t.acq); ++t.held; },
            "Add a reference (acquisition_incref).")
       .def("decref", [](TestAcquisition &t) { t.check(); --t.held; acquisition_decref(t.acq); },

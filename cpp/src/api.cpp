@@ -49,15 +49,19 @@ void c_acquisition_decref(BfAcquisition *acq) { acquisition_decref(acq); }
 PyObject *c_acquisition_object(BfAcquisition *acq) { return acquisition_object(acq); }
 int c_parse_format(const char *format, BfFormatInfo *out) { return parse_format(format, out); }
 int c_set_error(int kind, const char *message) { return set_error(kind, message); }
+int c_install_interop(PyObject *type) { return install_interop(type); }
+int c_acquire_dlpack(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq) {
+  return acquire_dlpack(obj, flags, out, acq);
+}
+int c_acquire_arrow(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq) {
+  return acquire_arrow(obj, flags, out, acq);
+}
 }
 
-// `size` covers the fields this core fills in: the DLPack/Arrow entries appended to the contract
-// (install_interop, acquire_dlpack, acquire_arrow) join it when their implementation lands, and
-// until then a caller that checks `size` (as the header asks) sees they are absent.
 const BfApi api_table = {
     BF_API_VERSION_MAJOR,
     BF_API_VERSION_MINOR,
-    (uint32_t) offsetof(BfApi, install_interop),
+    (uint32_t) sizeof(BfApi),
     c_export_buffer,
     c_release_buffer,
     c_acquire,
@@ -66,9 +70,9 @@ const BfApi api_table = {
     c_acquisition_object,
     c_parse_format,
     c_set_error,
-    nullptr,  // install_interop: not yet (see `size` above)
-    nullptr,  // acquire_dlpack
-    nullptr,  // acquire_arrow
+    c_install_interop,
+    c_acquire_dlpack,
+    c_acquire_arrow,
 };
 
 }  // namespace

@@ -16,7 +16,28 @@ static_assert(sizeof(Py_ssize_t) == sizeof(int64_t),
 // export.cpp: BfBuffer -> Py_buffer (the producer side of the contract).
 int export_buffer(PyObject *exporter, Py_buffer *view, const BfBuffer *desc, int flags);
 void release_buffer(Py_buffer *view);
+// Whether `desc` (memory the core describes for a consumer: a DLPack or Arrow import) is truthful
+// and satisfies request `flags` by the export rules; 0, or -1 with BufferError. `owner` is any
+// live object (it is referenced and released again).
+int check_request(PyObject *owner, const BfBuffer *desc, int flags);
 void bind_export(nb::module_ &m);
+
+// Run `release` (which undoes an export: PyBuffer_Release, a foreign deleter) from any thread:
+// directly when this thread holds the GIL, else taking it. If the interpreter is finalizing and
+// this thread holds no GIL, `release` is skipped and the export leaked: taking the GIL then could
+// hang or crash (a consumer that outlives Python). Py_IsInitialized() is no test for this: it
+// turns false early in Py_FinalizeEx, while module globals, and the exports they hold, still
+// have to be released.
+bool interpreter_finalizing();
+template <class Release> void release_with_gil(Release &&release) {
+  if (PyGILState_Check()) {
+    release();
+  } else if (!interpreter_finalizing()) {
+    PyGILState_STATE st = PyGILState_Ensure();
+    release();
+    PyGILState_Release(st);
+  }
+}
 
 // acquire.cpp: any Python exporter -> BfBuffer + acquisition (the consumer side), and inspect().
 int acquire(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq);
@@ -39,6 +60,14 @@ void bind_format(nb::module_ &m);
 
 // testing.cpp: bufferable._core.testing.Producer, an exporter built on the contract.
 void bind_testing(nb::module_ &m);
+
+// interop_methods.cpp: the DLPack and Arrow methods for any buffer-exporting type.
+int install_interop(PyObject *type);
+void bind_interop(nb::module_ &m);
+
+// dlpack.cpp / arrow.cpp, consumer side: a foreign export as an acquisition (see bufferable.h).
+int acquire_dlpack(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq);
+int acquire_arrow(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq);
 
 // api.cpp: the BfApi table and its capsule; error helpers.
 int set_error(int kind, const char *message);

@@ -248,6 +248,16 @@ void release_buffer(Py_buffer *view) {
   }
 }
 
+int check_request(PyObject *owner, const BfBuffer *desc, int flags) {
+  // The engine itself is the check: a throwaway export validates the descriptor and the request by
+  // exactly the rules every export obeys, and is undone at once.
+  Py_buffer probe;
+  if (export_buffer(owner, &probe, desc, flags) != 0) return -1;
+  release_buffer(&probe);
+  Py_DECREF(probe.obj);
+  return 0;
+}
+
 // The export engine has no Python API of its own: bufferable.testing.Producer exercises it.
 void bind_export(nb::module_ &) {}
 

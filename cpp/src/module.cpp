@@ -8,5 +8,6 @@ NB_MODULE(_core, m) {
   bf::bind_export(m);
   bf::bind_acquire(m);
   bf::bind_testing(m);
+  bf::bind_interop(m);
   bf::bind_api(m);
 }

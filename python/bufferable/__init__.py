@@ -6,10 +6,14 @@ with no copy; :func:`inspect` shows what any export really contains, with the re
 and C/C++ producers call is the capsule ``bufferable._core._C_API`` (see ``bufferable.h``).
 """
 from . import _core
-from ._core import BufferInfo, inspect, parse_format
+from ._core import BufferInfo, inspect, install_interop, parse_format
+from .arrays import asarray, extension_dtype
 from .flags import BufferFlags
 from .build import mojo_path
 
 __version__ = "0.1.0"
 
-__all__ = ["BufferFlags", "BufferInfo", "inspect", "parse_format", "__version__"]
+__all__ = [
+    "BufferFlags", "BufferInfo", "asarray", "extension_dtype", "inspect", "install_interop",
+    "parse_format", "__version__",
+]

@@ -13,8 +13,9 @@ __all__ = ["Producer", "Acquisition", "export_totals", "live_allocations", "live
 class Acquisition(_Acquisition):
     """A held consumer acquisition (``bf::acquire``), as Mojo's ``MemoryView`` holds one.
 
-    ``Acquisition(obj, flags=BufferFlags.FULL_RO)`` acquires ``obj``'s buffer through the C API's
-    ``acquire`` with one reference. ``incref()``/``decref()`` change the (atomic) count; the last
+    ``Acquisition(obj, flags=BufferFlags.FULL_RO, via="buffer")`` acquires ``obj``'s memory
+    through the C API's ``acquire`` (``via="dlpack"``: ``acquire_dlpack``, ``via="arrow"``:
+    ``acquire_arrow``) with one reference. ``incref()``/``decref()`` change the (atomic) count; the last
     ``decref`` releases the export exactly once. ``decref_in_thread()`` drops a reference from a
     native thread without the GIL (the core then takes the GIL itself). ``desc`` is the BfBuffer
     that was filled in, ``obj`` the exporter, ``held`` the references this handle still owns;

@@ -1,0 +1,397 @@
+// dlpack.cpp -- DLPack for every bufferable exporter: __dlpack__ / __dlpack_device__ built on the
+// object's own buffer export, so any type the core exports (the testing Producer, Mojo Bufferable
+// types, C/C++ producers) speaks DLPack with no code of its own.
+//
+// Lifetime design
+//   __dlpack__ takes ONE buffer export of `self` (PyObject_GetBuffer, RECORDS_RO) and parks the
+//   Py_buffer in a heap block (DLPackExport) that also holds the managed tensor and its shape and
+//   strides arrays: one allocation per capsule. The block belongs to exactly one party at a time:
+//     - the capsule, while its name is still "dltensor[_versioned]": its destructor calls the
+//       deleter (a capsule that is never consumed still releases the export);
+//     - the consumer, once it renamed the capsule "used_dltensor[_versioned]": it calls the
+//       deleter when done (possibly on another thread, without the GIL).
+//   The deleter is the only place the export is released (PyBuffer_Release, under the GIL) and the
+//   block freed. So the producer's release runs exactly once per capsule, and its memory (held by
+//   view.obj) outlives every consumer of the tensor.
+//   With copy=True the data is copied into a private C-contiguous block, the export is released at
+//   once, and the tensor is flagged IS_COPIED.
+#include "dlpack.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "interop_abi.h"
+
+namespace bf {
+using namespace abi;
+
+namespace {
+
+constexpr const char *kCapsuleVersioned = "dltensor_versioned";
+constexpr const char *kCapsuleLegacy = "dltensor";
+
+struct DLPackExport {
+  Py_buffer view;          // the export this tensor borrows; view.obj == NULL when copied
+  void *copy;              // the private copy (copy=True), else NULL
+  union {
+    DLManagedTensorVersioned versioned;
+    DLManagedTensor legacy;
+  } tensor;
+  int64_t dims[];          // shape[ndim] then strides[ndim], in elements
+};
+
+void free_export(DLPackExport *ex) {
+  // A deleter may run on any thread, even after the interpreter is gone (see release_with_gil).
+  if (ex->view.obj != nullptr) release_with_gil([ex] { PyBuffer_Release(&ex->view); });
+  std::free(ex->copy);
+  std::free(ex);
+}
+
+void delete_versioned(DLManagedTensorVersioned *self) {
+  free_export(static_cast<DLPackExport *>(self->manager_ctx));
+}
+void delete_legacy(DLManagedTensor *self) {
+  free_export(static_cast<DLPackExport *>(self->manager_ctx));
+}
+
+// Capsule destructors: only an unconsumed capsule (still carrying the original name) owns the
+// tensor. PyCapsule_IsValid sets no exception.
+void capsule_versioned_destructor(PyObject *capsule) {
+  if (PyCapsule_IsValid(capsule, kCapsuleVersioned)) {
+    auto *t = static_cast<DLManagedTensorVersioned *>(
+        PyCapsule_GetPointer(capsule, kCapsuleVersioned));
+    t->deleter(t);
+  }
+}
+void capsule_legacy_destructor(PyObject *capsule) {
+  if (PyCapsule_IsValid(capsule, kCapsuleLegacy)) {
+    auto *t = static_cast<DLManagedTensor *>(PyCapsule_GetPointer(capsule, kCapsuleLegacy));
+    t->deleter(t);
+  }
+}
+
+// The arguments of __dlpack__, all keyword-only (Python array API standard, DLPack 1.x).
+struct DLPackRequest {
+  bool versioned = false;  // the consumer passed max_version with major >= 1
+  uint32_t max_minor = 0;  // the highest minor version of major 1 the consumer reads
+  int copy = -1;           // -1 None (no copy), 0 False (never copy), 1 True (always copy)
+};
+
+bool parse_int_pair(PyObject *obj, const char *what, long long &a, long long &b) {
+  if (!PyTuple_Check(obj) || PyTuple_GET_SIZE(obj) != 2) {
+    PyErr_Format(PyExc_TypeError, "__dlpack__: %s must be a tuple of two ints, not %R", what, obj);
+    return false;
+  }
+  a = PyLong_AsLongLong(PyTuple_GET_ITEM(obj, 0));
+  if (a == -1 && PyErr_Occurred()) return false;
+  b = PyLong_AsLongLong(PyTuple_GET_ITEM(obj, 1));
+  return !(b == -1 && PyErr_Occurred());
+}
+
+bool parse_request(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, DLPackRequest &req) {
+  if (nargs != 0) {
+    PyErr_SetString(PyExc_TypeError, "__dlpack__() takes keyword-only arguments "
+                                     "(stream, max_version, dl_device, copy)");
+    return false;
+  }
+  Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+  for (Py_ssize_t i = 0; i < nkw; ++i) {
+    PyObject *key = PyTuple_GET_ITEM(kwnames, i), *value = args[i];
+    if (PyUnicode_CompareWithASCIIString(key, "max_version") == 0) {
+      if (value == Py_None) continue;
+      long long major, minor;
+      if (!parse_int_pair(value, "max_version", major, minor)) return false;
+      req.versioned = major >= 1;
+      req.max_minor = major > 1 ? kDLPackMinor : (uint32_t)(minor < 0 ? 0 : minor);
+    } else if (PyUnicode_CompareWithASCIIString(key, "stream") == 0) {
+      if (value != Py_None) {
+        PyErr_Format(PyExc_ValueError,
+                     "__dlpack__: stream must be None for CPU memory, got %R", value);
+        return false;
+      }
+    } else if (PyUnicode_CompareWithASCIIString(key, "dl_device") == 0) {
+      if (value == Py_None) continue;
+      long long type, id;
+      if (!parse_int_pair(value, "dl_device", type, id)) return false;
+      if (type != BF_DEVICE_CPU || id != 0) {
+        PyErr_Format(PyExc_BufferError,
+                     "__dlpack__: the memory is on the CPU (1, 0); it cannot be exported to "
+                     "device (%lld, %lld)", type, id);
+        return false;
+      }
+    } else if (PyUnicode_CompareWithASCIIString(key, "copy") == 0) {
+      if (value == Py_None) continue;
+      int truth = PyObject_IsTrue(value);
+      if (truth < 0) return false;
+      req.copy = truth;
+    } else {
+      PyErr_Format(PyExc_TypeError, "__dlpack__() got an unexpected keyword argument %R", key);
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+int dlpack_dtype(const Py_buffer &view, DLDataType &dtype) {
+  BfFormatInfo info;
+  if (parse_format(view.format, &info) != 0) return -1;
+  if (info.dtype.code == BF_DTYPE_NONE || info.dtype.lanes != 1) {
+    PyErr_Format(PyExc_BufferError,
+                 "DLPack has no data type for format '%s' (only single scalars are supported)",
+                 view.format ? view.format : "B");
+    return -1;
+  }
+  if (!info.native_order) {
+    PyErr_Format(PyExc_BufferError,
+                 "format '%s' is not in this machine's byte order; DLPack carries native order "
+                 "only", view.format);
+    return -1;
+  }
+  dtype = DLDataType{info.dtype.code, info.dtype.bits, info.dtype.lanes};
+  return 0;
+}
+
+PyObject *dlpack_method(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+                        PyObject *kwnames) {
+  DLPackRequest req;
+  if (!parse_request(args, nargs, kwnames, req)) return nullptr;
+
+  // One export of self: strides and format, read-only is fine (the flag travels in the tensor).
+  Py_buffer view;
+  if (PyObject_GetBuffer(self, &view, PyBUF_RECORDS_RO) != 0) return nullptr;
+
+  DLDataType dtype;
+  const int ndim = view.ndim;
+  if (dlpack_dtype(view, dtype) != 0) {
+    PyBuffer_Release(&view);
+    return nullptr;
+  }
+  if (dtype.code >= BF_DTYPE_FLOAT8_E3M4 && !(req.versioned && req.max_minor >= 1)) {
+    PyBuffer_Release(&view);
+    PyErr_Format(PyExc_BufferError, "format '%s' needs DLPack 1.1 (float8 type codes); the "
+                 "consumer asked for an older version", view.format);
+    return nullptr;
+  }
+  if (view.readonly && !req.versioned && req.copy != 1) {
+    PyBuffer_Release(&view);
+    PyErr_SetString(PyExc_BufferError,
+                    "cannot export a read-only buffer as a legacy DLPack capsule, which has no "
+                    "read-only flag; ask for max_version >= (1, 0)");
+    return nullptr;
+  }
+
+  auto *ex = static_cast<DLPackExport *>(
+      std::malloc(sizeof(DLPackExport) + 2 * sizeof(int64_t) * (size_t)ndim));
+  if (ex == nullptr) {
+    PyBuffer_Release(&view);
+    return PyErr_NoMemory();
+  }
+  ex->view = view;
+  ex->copy = nullptr;
+  int64_t *shape = ex->dims, *strides = ex->dims + ndim;
+  const int64_t itemsize = view.itemsize;
+  for (int d = 0; d < ndim; ++d) shape[d] = view.shape[d];
+  if (req.copy == 1) {
+    // A private C-contiguous copy, owned by the tensor; the export goes back at once.
+    ex->copy = std::malloc(view.len > 0 ? (size_t)view.len : 1);
+    if (ex->copy == nullptr || PyBuffer_ToContiguous(ex->copy, &view, view.len, 'C') != 0) {
+      if (ex->copy == nullptr) PyErr_NoMemory();
+      free_export(ex);
+      return nullptr;
+    }
+    int64_t step = 1;
+    for (int d = ndim - 1; d >= 0; --d) { strides[d] = step; step *= shape[d]; }
+    PyBuffer_Release(&ex->view);
+    ex->view.obj = nullptr;
+  } else if (view.strides == nullptr) {  // exporters may leave C-contiguous strides implicit
+    int64_t step = 1;
+    for (int d = ndim - 1; d >= 0; --d) { strides[d] = step; step *= shape[d]; }
+  } else {
+    for (int d = 0; d < ndim; ++d) {
+      if (view.strides[d] % itemsize != 0) {
+        PyErr_Format(PyExc_BufferError,
+                     "stride %zd bytes of dimension %d is not a multiple of the itemsize %zd; "
+                     "DLPack counts strides in elements", view.strides[d], d, view.itemsize);
+        free_export(ex);
+        return nullptr;
+      }
+      strides[d] = view.strides[d] / itemsize;
+    }
+  }
+
+  DLTensor t{ex->copy ? ex->copy : view.buf, DLDevice{BF_DEVICE_CPU, 0}, ndim, dtype,
+             ndim ? shape : nullptr, ndim ? strides : nullptr, 0};
+  PyObject *capsule;
+  if (req.versioned) {
+    auto &m = ex->tensor.versioned;
+    m.version = DLPackVersion{kDLPackMajor, req.max_minor < kDLPackMinor ? req.max_minor
+                                                                         : kDLPackMinor};
+    m.manager_ctx = ex;
+    m.deleter = delete_versioned;
+    m.flags = (ex->copy ? kDLFlagIsCopied : (view.readonly ? kDLFlagReadOnly : 0));
+    m.dl_tensor = t;
+    capsule = PyCapsule_New(&m, kCapsuleVersioned, capsule_versioned_destructor);
+  } else {
+    auto &m = ex->tensor.legacy;
+    m.manager_ctx = ex;
+    m.deleter = delete_legacy;
+    m.dl_tensor = t;
+    capsule = PyCapsule_New(&m, kCapsuleLegacy, capsule_legacy_destructor);
+  }
+  if (capsule == nullptr) free_export(ex);
+  return capsule;
+}
+
+PyObject *dlpack_device_method(PyObject *, PyObject *) {
+  // The buffer protocol only ever carries host memory.
+  return Py_BuildValue("(ii)", (int)BF_DEVICE_CPU, 0);
+}
+
+}  // namespace bf
+
+// ---- import: a DLPack producer's tensor as a consumer acquisition ------------------------------
+//
+// Lifetime: acquire_dlpack() consumes the capsule (renames it "used_dltensor[_versioned]", as the
+// protocol requires), so from then on the managed tensor belongs to the acquisition, whose last
+// decref calls the producer's deleter exactly once. The byte strides and the format the BfBuffer
+// points at live in the same block (DLPackImport) as the tensor pointer.
+namespace bf {
+namespace {
+
+struct DLPackImport {
+  DLManagedTensorVersioned *versioned;  // exactly one of the two is set
+  DLManagedTensor *legacy;
+  int64_t byte_strides[BF_MAX_NDIM];
+};
+
+void release_import(void *ctx) {
+  auto *im = static_cast<DLPackImport *>(ctx);
+  if (im->versioned && im->versioned->deleter) im->versioned->deleter(im->versioned);
+  if (im->legacy && im->legacy->deleter) im->legacy->deleter(im->legacy);
+  delete im;
+}
+
+// The PEP 3118 format of a DLPack data type (static strings), or NULL with BufferError.
+const char *format_of(const DLDataType &t) {
+  if (t.lanes == 1) {
+    switch (t.code) {
+      case BF_DTYPE_INT:
+        switch (t.bits) { case 8: return "b"; case 16: return "h"; case 32: return "i"; case 64: return "q"; }
+        break;
+      case BF_DTYPE_UINT:
+        switch (t.bits) { case 8: return "B"; case 16: return "H"; case 32: return "I"; case 64: return "Q"; }
+        break;
+      case BF_DTYPE_FLOAT:
+        switch (t.bits) { case 16: return "e"; case 32: return "f"; case 64: return "d"; }
+        break;
+      case BF_DTYPE_COMPLEX:
+        switch (t.bits) { case 64: return "Zf"; case 128: return "Zd"; }
+        break;
+      case BF_DTYPE_BOOL: if (t.bits == 8) return "?"; break;
+      case BF_DTYPE_BFLOAT: if (t.bits == 16) return "[ml_dtypes$bfloat16$]"; break;
+      case BF_DTYPE_FLOAT8_E3M4: if (t.bits == 8) return "[ml_dtypes$float8_e3m4$]"; break;
+      case BF_DTYPE_FLOAT8_E4M3: if (t.bits == 8) return "[ml_dtypes$float8_e4m3$]"; break;
+      case BF_DTYPE_FLOAT8_E4M3B11FNUZ: if (t.bits == 8) return "[ml_dtypes$float8_e4m3b11fnuz$]"; break;
+      case BF_DTYPE_FLOAT8_E4M3FN: if (t.bits == 8) return "[ml_dtypes$float8_e4m3fn$]"; break;
+      case BF_DTYPE_FLOAT8_E4M3FNUZ: if (t.bits == 8) return "[ml_dtypes$float8_e4m3fnuz$]"; break;
+      case BF_DTYPE_FLOAT8_E5M2: if (t.bits == 8) return "[ml_dtypes$float8_e5m2$]"; break;
+      case BF_DTYPE_FLOAT8_E5M2FNUZ: if (t.bits == 8) return "[ml_dtypes$float8_e5m2fnuz$]"; break;
+      case BF_DTYPE_FLOAT8_E8M0FNU: if (t.bits == 8) return "[ml_dtypes$float8_e8m0fnu$]"; break;
+    }
+  }
+  PyErr_Format(PyExc_BufferError, "DLPack data type (code %d, bits %d, lanes %d) has no buffer "
+               "format", (int)t.code, (int)t.bits, (int)t.lanes);
+  return nullptr;
+}
+
+// obj.__dlpack__(max_version=(1, 1)), falling back to obj.__dlpack__() for producers that predate
+// DLPack 1.0 and reject the keyword (TypeError), as numpy's from_dlpack does.
+PyObject *call_dlpack(PyObject *obj) {
+  PyObject *method = PyObject_GetAttrString(obj, "__dlpack__");
+  if (method == nullptr) {
+    if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
+      PyErr_Clear();
+      PyErr_Format(PyExc_TypeError, "%.200s does not support DLPack (no __dlpack__ method)",
+                   Py_TYPE(obj)->tp_name);
+    }
+    return nullptr;
+  }
+  PyObject *kwargs = Py_BuildValue("{s(ii)}", "max_version", (int)kDLPackMajor, (int)kDLPackMinor);
+  PyObject *args = PyTuple_New(0);
+  PyObject *capsule = (kwargs && args) ? PyObject_Call(method, args, kwargs) : nullptr;
+  Py_XDECREF(kwargs);
+  Py_XDECREF(args);
+  if (capsule == nullptr && PyErr_ExceptionMatches(PyExc_TypeError)) {
+    PyErr_Clear();
+    capsule = PyObject_CallNoArgs(method);
+  }
+  Py_DECREF(method);
+  return capsule;
+}
+
+}  // namespace
+
+int acquire_dlpack(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq) {
+  *acq = nullptr;
+  PyObject *capsule = call_dlpack(obj);
+  if (capsule == nullptr) return -1;
+  auto *im = new (std::nothrow) DLPackImport{nullptr, nullptr, {}};
+  if (im == nullptr) { Py_DECREF(capsule); return PyErr_NoMemory(), -1; }
+
+  const DLTensor *t = nullptr;
+  uint64_t dlflags = 0;
+  if (PyCapsule_IsValid(capsule, kCapsuleVersioned)) {
+    im->versioned = static_cast<DLManagedTensorVersioned *>(
+        PyCapsule_GetPointer(capsule, kCapsuleVersioned));
+    PyCapsule_SetName(capsule, "used_dltensor_versioned");
+    if (im->versioned->version.major != kDLPackMajor) {
+      PyErr_Format(PyExc_BufferError, "DLPack major version %u is not supported (expected %u)",
+                   im->versioned->version.major, kDLPackMajor);
+      Py_DECREF(capsule);
+      release_import(im);
+      return -1;
+    }
+    t = &im->versioned->dl_tensor;
+    dlflags = im->versioned->flags;
+  } else if (PyCapsule_IsValid(capsule, kCapsuleLegacy)) {
+    im->legacy = static_cast<DLManagedTensor *>(PyCapsule_GetPointer(capsule, kCapsuleLegacy));
+    PyCapsule_SetName(capsule, "used_dltensor");
+    t = &im->legacy->dl_tensor;
+  } else {
+    PyErr_Format(PyExc_TypeError, "%.200s.__dlpack__() returned %R, not an unconsumed DLPack "
+                 "capsule", Py_TYPE(obj)->tp_name, capsule);
+    Py_DECREF(capsule);
+    delete im;
+    return -1;
+  }
+  Py_DECREF(capsule);  // the tensor is ours now: the renamed capsule's destructor leaves it alone
+
+  const char *format = nullptr;
+  if (t->device.device_type != BF_DEVICE_CPU && t->device.device_type != BF_DEVICE_CUDA_HOST) {
+    PyErr_Format(PyExc_BufferError, "the DLPack tensor is on device (%d, %d); only CPU memory "
+                 "can be viewed", (int)t->device.device_type, (int)t->device.device_id);
+  } else if (t->ndim < 0 || t->ndim > BF_MAX_NDIM) {
+    PyErr_Format(PyExc_BufferError, "the DLPack tensor has %d dimensions (0 to %d supported)",
+                 (int)t->ndim, BF_MAX_NDIM);
+  } else if ((format = format_of(t->dtype)) != nullptr) {
+    const int64_t itemsize = t->dtype.bits / 8;
+    int64_t step = itemsize;
+    for (int d = t->ndim - 1; d >= 0; --d) {
+      im->byte_strides[d] = t->strides ? t->strides[d] * itemsize : step;
+      step *= t->shape[d];
+    }
+    *out = BfBuffer{static_cast<char *>(t->data) + t->byte_offset, itemsize, format, t->ndim,
+                    (dlflags & kDLFlagReadOnly) ? 1 : 0, t->shape, im->byte_strides, nullptr,
+                    BfDevice{BF_DEVICE_CPU, 0}};
+    if (check_request(obj, out, flags) == 0) {
+      *acq = acquisition_new_foreign(obj, im, release_import);
+      if (*acq != nullptr) return 0;
+    }
+  }
+  release_import(im);
+  return -1;
+}
+
+}  // namespace bf

@@ -1,0 +1,81 @@
+// interop_abi.h -- the two foreign ABIs the core speaks besides the buffer protocol, declared from
+// their specifications: DLPack 1.1 (dlpack.h) and the Arrow C Data Interface. Only the parts the
+// core uses; layouts must match the specifications byte for byte (checked by static_asserts).
+#pragma once
+
+#include <cstdint>
+
+namespace bf::abi {
+
+// ---- DLPack 1.1 -------------------------------------------------------------------------------
+
+constexpr uint32_t kDLPackMajor = 1;
+constexpr uint32_t kDLPackMinor = 1;
+constexpr uint64_t kDLFlagReadOnly = 1u << 0;  // DLPACK_FLAG_BITMASK_READ_ONLY
+constexpr uint64_t kDLFlagIsCopied = 1u << 1;  // DLPACK_FLAG_BITMASK_IS_COPIED
+
+struct DLPackVersion { uint32_t major, minor; };
+struct DLDevice { int32_t device_type, device_id; };
+struct DLDataType { uint8_t code, bits; uint16_t lanes; };
+
+struct DLTensor {
+  void *data;              // start of the allocation; element 0 is at data + byte_offset
+  DLDevice device;
+  int32_t ndim;
+  DLDataType dtype;
+  int64_t *shape;          // ndim extents
+  int64_t *strides;        // ndim strides in ELEMENTS; NULL means compact C order (legacy)
+  uint64_t byte_offset;
+};
+
+struct DLManagedTensor {   // the legacy (unversioned) form, capsule name "dltensor"
+  DLTensor dl_tensor;
+  void *manager_ctx;
+  void (*deleter)(DLManagedTensor *self);
+};
+
+struct DLManagedTensorVersioned {  // capsule name "dltensor_versioned"
+  DLPackVersion version;
+  void *manager_ctx;
+  void (*deleter)(DLManagedTensorVersioned *self);
+  uint64_t flags;
+  DLTensor dl_tensor;
+};
+
+static_assert(sizeof(DLTensor) == 48, "DLTensor layout");
+static_assert(sizeof(DLManagedTensor) == 64, "DLManagedTensor layout");
+static_assert(sizeof(DLManagedTensorVersioned) == 80, "DLManagedTensorVersioned layout");
+
+// ---- Arrow C Data Interface -------------------------------------------------------------------
+
+constexpr int64_t kArrowFlagNullable = 2;  // ARROW_FLAG_NULLABLE
+
+struct ArrowSchema {
+  const char *format;      // e.g. "f" float32, "l" int64 (a type description, not PEP 3118)
+  const char *name;
+  const char *metadata;
+  int64_t flags;
+  int64_t n_children;
+  ArrowSchema **children;
+  ArrowSchema *dictionary;
+  void (*release)(ArrowSchema *);  // NULL once released; the struct may be moved before that
+  void *private_data;
+};
+
+struct ArrowArray {
+  int64_t length;
+  int64_t null_count;
+  int64_t offset;          // in elements, applies to every buffer
+  int64_t n_buffers;
+  int64_t n_children;
+  const void **buffers;    // primitive arrays: [validity bitmap or NULL, values]
+  ArrowArray **children;
+  ArrowArray *dictionary;
+  void (*release)(ArrowArray *);   // NULL once released; the struct may be moved before that
+  void *private_data;
+};
+
+static_assert(sizeof(ArrowSchema) == 72, "ArrowSchema layout");
+static_assert(sizeof(ArrowArray) == 80, "ArrowArray layout");
+
+}  // namespace bf::abi
