@@ -1,7 +1,8 @@
 """Every private Mojo standard-library name that bufferable relies on, in one place.
 
 Mojo 1.2.0's Python bindings do not (yet) offer raw type slots, a process-wide
-value, or access to the storage of a bound object. bufferable needs all three,
+value, a static variable, or access to the storage of a bound object.
+bufferable needs all four,
 so it reaches into the standard library here, and only here: each private name
 is re-exported under a name of ours, and the test
 `tests/mojo/test_private_api.py` builds a module that uses every one of them,
@@ -13,6 +14,9 @@ The supported Mojo version is pinned in `pyproject.toml` (extra `mojo`).
 Private names used (Mojo 1.2.0):
 
 - `std.ffi._get_global`: a process-wide value created once by name.
+- `std.builtin.string_literal._get_kgen_string` and the compiler operation
+  `pop.global_alloc` (no library wrapper for host code in 1.2.0): a static
+  word in the data segment of the module being built (`static_word`).
 - `std.python._cpython.PyObjectPtr`, `PyType_Slot`: the CPython ABI types.
 - `PyObjectPtr._unsized_obj_ptr`: the address held by a `PyObjectPtr`.
 - `PythonObject._obj_ptr`: the `PyObject*` a `PythonObject` holds.
@@ -21,6 +25,7 @@ Private names used (Mojo 1.2.0):
   storage of a bound Mojo value inside its Python object.
 """
 
+from std.builtin.string_literal import _get_kgen_string
 from std.ffi import c_int, _get_global as _std_get_global
 from std.memory import OpaquePointer
 from std.python import PythonObject
@@ -64,6 +69,41 @@ def get_global[
         The value's address, or None if `init_fn` returned None.
     """
     return _std_get_global[name, init_fn, destroy_fn]()
+
+
+@no_inline
+def static_word[name: StaticString]() -> Pointer[Int, MutUntrackedOrigin]:
+    """Returns the address of a zero-initialized, pointer-sized static variable
+    of the shared library being built: C's `static intptr_t name;`, which Mojo
+    1.2.0 has no syntax for ("global variables are not supported").
+
+    Reading it is one load, where `get_global` is a call into the Mojo runtime
+    that looks the name up (about 10 ns). Each extension module built with
+    bufferable gets its own copy (so use it as a per-module cache of a value
+    that `get_global` records process-wide), and threads share it (a word
+    written once before other threads can read it, or written with the same
+    value by every writer, needs no lock).
+
+    `@no_inline` is load-bearing: the compiler operation that allocates the
+    variable is pure, so every inlined copy of it would allocate a variable of
+    its own and a value written through one copy would not be seen through
+    another. Out of line, every caller in the module gets the same address
+    (tests/mojo/test_private_api.py checks it).
+
+    Parameters:
+        name: The variable's symbol name (local to the module).
+
+    Returns:
+        The variable's address (valid for the life of the process).
+    """
+    return Pointer[Int, MutUntrackedOrigin](
+        _mlir_value=__mlir_op.`pop.global_alloc`[
+            name=_get_kgen_string[name](),
+            count=Int(1).__mlir_index__(),
+            _type=Pointer[Int, MutUntrackedOrigin]._mlir_type,
+            alignment=Int(8).__mlir_index__(),
+        ]()
+    )
 
 
 @always_inline

@@ -12,7 +12,8 @@ Usage:
 from bufferable.api import bf_api, load_api, ERROR_BUFFER
 
 load_api()               # once, where raising is fine (e.g. module init)
-ref api = bf_api()       # then anywhere, cheaply (no Python call)
+ref api = bf_api()       # then anywhere, cheaply (one load: no Python call,
+                         # no runtime lookup)
 _ = api.set_error(ERROR_BUFFER, "message".unsafe_ptr().bitcast[c_char]())
 ```
 """
@@ -22,7 +23,13 @@ from std.memory import OpaquePointer
 from std.python import Python, PythonObject
 from std.sys.info import size_of
 
-from ._private import RawPointer, PyObjectPtr, get_global, object_address
+from ._private import (
+    RawPointer,
+    PyObjectPtr,
+    get_global,
+    object_address,
+    static_word,
+)
 from .buffer import Buffer
 
 comptime API_VERSION_MAJOR = 1
@@ -417,19 +424,49 @@ def load_api() raises -> Pointer[BfApi, MutUntrackedOrigin]:
         p = get_global[_GLOBAL_NAME, _init_api, _destroy_api]()
         if not p:
             raise Error("bufferable: could not record the core's C API")
+    _api_cache()[] = Int(p.value())
     return p.value().unsafe_bitcast[BfApi]()
+
+
+comptime _CACHE_NAME = "bufferable.BfApi.v1.cache"
+
+
+@always_inline
+def _api_cache() -> Pointer[Int, MutUntrackedOrigin]:
+    """This module's cache of the table's address (0 until the first
+    `load_api` or `bf_api` in this extension module)."""
+    return static_word[_CACHE_NAME]()
+
+
+@no_inline
+def _api_slow() -> Int:
+    """The table's address from the process-wide record, cached for the next
+    calls (the first `bf_api` of a module that did not call `load_api`)."""
+    var address = Int(
+        get_global[_GLOBAL_NAME, _init_api, _destroy_api]().value()
+    )
+    _api_cache()[] = address
+    return address
 
 
 @always_inline
 def bf_api() -> ref[MutUntrackedOrigin] BfApi:
-    """Returns the core's table, which `load_api` must have loaded before
-    (cheap: a lookup in the Mojo runtime's table of process-wide values, no
-    Python call). Calling it before `load_api` succeeded is a bug.
+    """Returns the core's table, which `load_api` must have loaded before.
+    Calling it before `load_api` succeeded in this process is a bug.
+
+    Cheap enough for every buffer-protocol slot call: one load of a static
+    variable of the extension module (`_private.static_word`), filled by
+    `load_api`; a module that never called `load_api` fills it on its first
+    call from the process-wide record (`get_global`, a runtime lookup of
+    about 10 ns, once).
 
     Returns:
         The table.
     """
-    return get_global[_GLOBAL_NAME, _init_api, _destroy_api]().value().unsafe_bitcast[BfApi]()[]
+    var address = _api_cache()[]
+    if address == 0:
+        address = _api_slow()
+    return Pointer[BfApi, MutUntrackedOrigin](unsafe_from_address=address)[]
 
 
 def set_error(kind: Int, message: String) -> c_int:
@@ -449,9 +486,15 @@ def set_error(kind: Int, message: String) -> c_int:
     var ptr = Pointer[c_char, MutUnsafeAnyOrigin](
         unsafe_from_address=Int(m.as_c_string_span().ptr())
     )
-    var table = get_global[_GLOBAL_NAME, _init_api, _destroy_api]()
-    if table and kind >= ERROR_BUFFER and kind <= ERROR_RUNTIME:
-        _ = table.value().unsafe_bitcast[BfApi]()[].set_error(c_int(kind), ptr)
+    var table = _api_cache()[]
+    if table == 0:
+        var recorded = get_global[_GLOBAL_NAME, _init_api, _destroy_api]()
+        if recorded:
+            table = Int(recorded.value())
+    if table != 0 and kind >= ERROR_BUFFER and kind <= ERROR_RUNTIME:
+        _ = Pointer[BfApi, MutUntrackedOrigin](unsafe_from_address=table)[].set_error(
+            c_int(kind), ptr
+        )
     else:
         ref cpy = Python().cpython()
         var name: StaticString = "PyExc_Exception"

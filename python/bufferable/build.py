@@ -26,6 +26,7 @@ __all__ = [
     "MojoBuildError",
     "build",
     "cached_build",
+    "cached_path",
     "compiler_environment",
     "content_hash",
     "extension_suffix",
@@ -212,6 +213,24 @@ def content_hash(source: str | os.PathLike, extra: Iterable[str | os.PathLike] =
     return digest.hexdigest()[:20]
 
 
+def cached_path(
+    source: str | os.PathLike,
+    cache_dir: str | os.PathLike | None = None,
+    *,
+    include: Sequence[str | os.PathLike] = (),
+) -> Path:
+    """Where :func:`cached_build` keeps (or would put) the build of ``source``.
+
+    The file exists if and only if an up-to-date build is cached, so a caller can tell a user that
+    a (slow) compilation is about to start. Same arguments as :func:`cached_build`.
+    """
+    source = Path(source).resolve()
+    name = _module_name(source)
+    directory = Path(cache_dir) if cache_dir is not None else source.parent / "__mojocache__"
+    key = content_hash(source, extra=[p for d in include for p in Path(d).rglob("*.mojo")])
+    return directory / f"{name}.{key}{extension_suffix()}"
+
+
 def cached_build(
     source: str | os.PathLike,
     cache_dir: str | os.PathLike | None = None,
@@ -221,19 +240,18 @@ def cached_build(
     """Build ``source`` unless an up-to-date build is cached; return the extension's path.
 
     The cache entry is ``<cache_dir>/<stem>.<hash><EXT_SUFFIX>`` (``cache_dir`` defaults to
-    ``__mojocache__`` next to the source), keyed by :func:`content_hash`, so any change to the
-    source, its sibling ``.mojo`` files or the bufferable package rebuilds it. Older entries for
-    the same module are removed after a successful build.
+    ``__mojocache__`` next to the source), keyed by :func:`content_hash` (the ``.mojo`` files under
+    each ``include`` directory count too), so any change to the source, its sibling ``.mojo`` files,
+    the bufferable package or the included sources rebuilds it. Older entries for the same module
+    are removed after a successful build.
     """
     source = Path(source).resolve()
     name = _module_name(source)
-    directory = Path(cache_dir) if cache_dir is not None else source.parent / "__mojocache__"
-    key = content_hash(source, extra=[p for d in include for p in Path(d).rglob("*.mojo")])
-    target = directory / f"{name}.{key}{extension_suffix()}"
+    target = cached_path(source, cache_dir, include=include)
     if target.is_file():
         return target
     build(source, target, include=include)
-    for stale in directory.glob(f"{name}.*{extension_suffix()}"):
+    for stale in target.parent.glob(f"{name}.*{extension_suffix()}"):
         if stale != target:
             try:
                 stale.unlink()

@@ -57,6 +57,12 @@ def test_get_global_creates_once(bfprivate):
     assert bfprivate.global_checks() == (True, 1)
 
 
+def test_static_word_is_one_persistent_variable(bfprivate):
+    # zero-initialized, one address for every caller, and a write persists across calls
+    assert bfprivate.static_word_checks(1234) == (0, True, 1234)
+    assert bfprivate.static_word_checks(-5) == (1234, True, -5)
+
+
 def test_object_addresses(bfprivate):
     obj = object()
     address, same, null = bfprivate.address_checks(obj)

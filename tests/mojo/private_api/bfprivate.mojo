@@ -18,6 +18,7 @@ from bufferable._private import (
     insert_slot,
     object_address,
     object_at,
+    static_word,
 )
 
 
@@ -70,6 +71,25 @@ def global_checks() raises -> PythonObject:
     return Python.tuple(same, inits)
 
 
+def _write_word(value: Int):
+    static_word["bfprivate.word"]()[] = value
+
+
+def _read_word() -> Int:
+    return static_word["bfprivate.word"]()[]
+
+
+def static_word_checks(value: PythonObject) raises -> PythonObject:
+    """(value read back before the write, same address from two call sites,
+    value read back by another function after the write)."""
+    var before = _read_word()
+    _write_word(Int(py=value))
+    var same = Int(static_word["bfprivate.word"]()) == Int(
+        static_word["bfprivate.word"]()
+    )
+    return Python.tuple(before, same, _read_word())
+
+
 def address_checks(obj: PythonObject) raises -> PythonObject:
     """(address of obj, round trip through object_at is the same object, NULL is 0)."""
     var address = address_of(object_address(obj))
@@ -99,6 +119,7 @@ def PyInit_bfprivate() abi("C") -> PythonObject:
     try:
         var m = PythonModuleBuilder("bfprivate")
         m.def_function[global_checks]("global_checks")
+        m.def_function[static_word_checks]("static_word_checks")
         m.def_function[address_checks]("address_checks")
         m.def_function[layout_checks]("layout_checks")
         m.def_function[version]("version")
