@@ -1,12 +1,16 @@
-"""The ray-tracing demo: the Mojo renderer against a golden image, and the hand-off to numpy.
+"""The ray-tracing demo: the Mojo renderer against a golden image, the zero-copy hand-off of the
+Mojo image to numpy, the background read in place through a MemoryView, and bad input.
 
-The first run compiles the demo's Mojo extension (cached under ~/.cache/bufferable, or
-$BUFFERABLE_CACHE_DIR). Regenerate the golden image after an intended change to the scene with
+The first run compiles the demo's Mojo extension with bufferable.build (cached under
+~/.cache/bufferable/demo, or $BUFFERABLE_CACHE/demo); later sessions reuse the build. Regenerate
+the golden image after an intended change to the scene with
 `python tests/test_raytrace_render.py --regenerate` and look at it before committing.
 """
 
 from __future__ import annotations
 
+import gc
+import io
 import sys
 from pathlib import Path
 
@@ -16,45 +20,43 @@ import pytest
 pytest.importorskip("PIL")
 from PIL import Image as PillowImage  # noqa: E402
 
-from bufferable.demo import build, raytrace  # noqa: E402
+import bufferable  # noqa: E402
+from bufferable.testing import Producer  # noqa: E402
+from bufferable.demo import build, cli, raytrace  # noqa: E402
 from bufferable.demo.background import make_background  # noqa: E402
 
 GOLDEN = Path(__file__).parent / "golden" / "raytrace_64x48.png"
 WIDTH, HEIGHT = 64, 48
 
 
-def _render_small():
+def _render_small(thread_count: int = 2):
     # A small background keeps the test fast; the golden image was rendered with the same one.
     return raytrace.render(
-        WIDTH, HEIGHT, background=make_background(128), samples_per_side=2, thread_count=2, progress=None
+        WIDTH, HEIGHT, background=make_background(128), samples_per_side=2, thread_count=thread_count,
+        progress=None,
     )
 
 
 @pytest.fixture(scope="module")
-def small_image():
+def module():
+    """The compiled demo extension (built once; later sessions reuse the cached build)."""
     try:
         build.find_mojo()
-    except build.MojoBuildError as error:
+    except FileNotFoundError as error:
         pytest.skip(str(error))
+    return build.load_extension(progress=None)
+
+
+@pytest.fixture(scope="module")
+def small_image(module):
     return _render_small()
 
 
-def _has_buffer_export(image) -> bool:
-    try:
-        memoryview(image).release()
-    except TypeError:
-        return False
-    return True
-
-
-def test_image_layout_is_16_byte_pixels(small_image):
-    assert small_image.shape() == (HEIGHT, WIDTH, 3)
-    assert small_image.strides() == (16 * WIDTH, 16, 4)
-    assert small_image.data_address() % 16 == 0
+# --- the picture ---------------------------------------------------------------------------------
 
 
 def test_render_matches_golden_image(small_image):
-    rendered = raytrace.to_srgb8(small_image.to_numpy_copy()).astype(np.int16)
+    rendered = raytrace.to_srgb8(np.asarray(small_image)).astype(np.int16)
     golden = np.asarray(PillowImage.open(GOLDEN).convert("RGB"), dtype=np.int16)
     assert rendered.shape == golden.shape
     difference = np.abs(rendered - golden)
@@ -64,56 +66,216 @@ def test_render_matches_golden_image(small_image):
 
 
 def test_render_is_deterministic_across_thread_counts(small_image):
-    single = raytrace.render(
-        WIDTH, HEIGHT, background=make_background(128), samples_per_side=2, thread_count=1, progress=None
-    )
-    np.testing.assert_array_equal(single.to_numpy_copy(), small_image.to_numpy_copy())
+    np.testing.assert_array_equal(np.asarray(_render_small(thread_count=1)), np.asarray(small_image))
+
+
+def test_background_may_be_strided_and_four_channel(module):
+    background = make_background(64)
+    four_channels = make_background(64, channels=4)
+    reversed_columns = np.ascontiguousarray(background[:, ::-1])[:, ::-1]  # a negative column stride
+    every_other_row = np.repeat(background, 2, axis=0)[::2]  # a row stride of two rows
+    assert reversed_columns.strides[1] < 0 and not every_other_row.flags.c_contiguous
+    reference = np.asarray(raytrace.render(16, 12, background=background, thread_count=1, progress=None))
+    for variant in (four_channels, reversed_columns, every_other_row):
+        image = raytrace.render(16, 12, background=variant, thread_count=1, progress=None)
+        np.testing.assert_array_equal(np.asarray(image), reference)
+
+
+def test_background_is_what_the_renderer_sees(module):
+    # A uniform background lights the whole picture in its colour: a black one leaves the sky
+    # black, a white one makes it white (the top row of the image is sky).
+    black = raytrace.render(16, 12, background=np.zeros((8, 16, 3), np.float32), thread_count=1, progress=None)
+    white = raytrace.render(16, 12, background=np.ones((8, 16, 3), np.float32), thread_count=1, progress=None)
+    assert np.all(np.asarray(black)[0] == 0)
+    np.testing.assert_allclose(np.asarray(white)[0], 1.0, rtol=1e-5)
+
+
+# --- the zero-copy hand-off ----------------------------------------------------------------------
+
+
+def test_numpy_views_the_mojo_image(small_image):
+    assert small_image.shape() == (HEIGHT, WIDTH, 3)
+    assert small_image.strides() == (16 * WIDTH, 16, 4)
+    assert small_image.data_address() % 16 == 0
+    pixels = np.asarray(small_image)
+    assert pixels.shape == (HEIGHT, WIDTH, 3) and pixels.dtype == np.float32
+    assert pixels.strides == (16 * WIDTH, 16, 4)
+    assert pixels.flags.writeable and not pixels.flags.c_contiguous
+    assert pixels.__array_interface__["data"][0] == small_image.data_address()
+    assert np.shares_memory(pixels, np.asarray(small_image))
+    view = memoryview(small_image)
+    assert (view.format, view.shape, view.strides, view.readonly) == ("f", (HEIGHT, WIDTH, 3), (16 * WIDTH, 16, 4), False)
+    view.release()
+    # A write on either side is seen on the other.
+    saved = pixels.copy()
+    try:
+        pixels[3, 4] = (0.25, 0.5, 0.75)
+        assert small_image.pixel(3, 4) == (0.25, 0.5, 0.75)
+        small_image.set_pixel(10, 20, (1.0, 0.0, 0.5))
+        assert tuple(pixels[10, 20]) == (1.0, 0.0, 0.5)
+    finally:
+        pixels[...] = saved
+
+
+def test_every_export_is_released_once(module):
+    image = raytrace.blank_image(8, 6, progress=None)
+    assert image.export_stats() == (0, 0, 0)
+    first = np.asarray(image)
+    second = np.asarray(image)
+    view = memoryview(image)
+    assert image.export_stats() == (3, 3, 0)
+    del first
+    view.release()
+    assert image.export_stats() == (1, 3, 2)
+    del second
+    gc.collect()
+    assert image.export_stats() == (0, 3, 3)
+    # A request the core refuses (C-contiguous memory; the padding lane makes it strided) is
+    # released too.
+    with pytest.raises(BufferError):
+        bufferable.inspect(image, flags=bufferable.BufferFlags.C_CONTIGUOUS)
+    assert image.export_stats() == (0, 4, 4)
+    info = bufferable.inspect(image)
+    assert (info.shape, info.strides, info.readonly) == ((6, 8, 3), (128, 16, 4), False)
+    assert image.export_stats() == (0, 5, 5)
+
+
+def test_array_keeps_the_image_alive(module):
+    image = raytrace.blank_image(32, 16, progress=None)
+    image.set_pixel(15, 31, (0.5, 0.25, 0.125))
+    pixels = np.asarray(image)
+    address = image.data_address()
+    del image
+    gc.collect()
+    # Allocate and free to reuse freed memory, if the image had been freed.
+    for _ in range(20):
+        np.full((16, 32, 4), 7.0, np.float32)
+    assert pixels.__array_interface__["data"][0] == address
+    assert tuple(pixels[15, 31]) == (0.5, 0.25, 0.125)
+    assert np.all(pixels[:15] == 0)
+    pixels[0, 0] = 1.0  # still writable memory
+    assert pixels[0, 0, 2] == 1.0
+    del pixels
+    gc.collect()
 
 
 def test_copy_hand_off_is_a_copy(small_image):
     copy = small_image.to_numpy_copy()
-    assert copy.shape == (HEIGHT, WIDTH, 3) and copy.dtype == np.float32
+    assert copy.shape == (HEIGHT, WIDTH, 3) and copy.dtype == np.float32 and copy.flags.c_contiguous
     assert copy.__array_interface__["data"][0] != small_image.data_address()
-    np.testing.assert_allclose(copy[7, 5], small_image.pixel(7, 5), rtol=0, atol=0)
+    np.testing.assert_array_equal(copy, np.asarray(small_image))
     copy[7, 5] = (9.0, 9.0, 9.0)
     assert small_image.pixel(7, 5) != (9.0, 9.0, 9.0)
 
 
-def test_background_may_be_strided_and_four_channel():
-    background = make_background(64)
-    four_channels = make_background(64, channels=4)
-    reversed_columns = np.ascontiguousarray(background[:, ::-1])[:, ::-1]  # a negative column stride
-    reference = raytrace.render(16, 12, background=background, thread_count=1, progress=None).to_numpy_copy()
-    for variant in (four_channels, reversed_columns):
-        image = raytrace.render(16, 12, background=variant, thread_count=1, progress=None)
-        np.testing.assert_array_equal(image.to_numpy_copy(), reference)
+def test_hand_off_timing_helper_checks_the_view(module):
+    # cli.hand_off_seconds refuses an image numpy does not view in place, then times both hand-offs.
+    zero_copy, copy = cli.hand_off_seconds(raytrace.blank_image(4, 4, progress=None), min_total=0.001)
+    assert zero_copy > 0 and copy > 0
 
 
-def test_background_of_wrong_type_is_refused():
-    with pytest.raises(Exception, match="float32"):
-        raytrace.render(8, 6, background=np.zeros((4, 8, 3), np.float64), progress=None)
-    with pytest.raises(Exception, match="shape"):
-        raytrace.render(8, 6, background=np.zeros((4, 8), np.float32), progress=None)
+# --- the background's acquisition ----------------------------------------------------------------
 
 
-def test_numpy_views_the_mojo_image(small_image):
-    if not _has_buffer_export(small_image):
-        pytest.skip("the demo's Image does not export the buffer protocol yet (Bufferable export pending)")
-    pixels = np.asarray(small_image)
-    assert pixels.shape == (HEIGHT, WIDTH, 3) and pixels.dtype == np.float32
-    assert pixels.strides == (16 * WIDTH, 16, 4)
-    assert pixels.__array_interface__["data"][0] == small_image.data_address()
-    # A write on either side is seen on the other.
-    pixels[3, 4] = (0.25, 0.5, 0.75)
-    assert small_image.pixel(3, 4) == (0.25, 0.5, 0.75)
-    small_image.set_pixel(10, 20, (1.0, 0.0, 0.5))
-    assert tuple(pixels[10, 20]) == (1.0, 0.0, 0.5)
+def test_background_is_acquired_once_and_released(module):
+    background = Producer((8, 16, 3), "f")
+    raytrace.render(8, 6, background=background, thread_count=2, progress=None)
+    assert (background.gets, background.releases, background.live_exports) == (1, 1, 0)
+
+
+@pytest.mark.parametrize(
+    "layout, error, match",
+    [
+        (dict(shape=(8, 16, 3), format="d"), ValueError, "float64, not float32"),
+        (dict(shape=(8, 16), format="f"), ValueError, "2 dimensions, expected 3"),
+        (dict(shape=(8, 16, 5), format="f"), ValueError, r"\(H, W, 3\) or \(H, W, 4\)"),
+        (dict(shape=(0, 16, 3), format="f"), ValueError, "no pixels"),
+        (dict(shape=(8, 16, 3), format=">f"), ValueError, "big-endian"),
+        (dict(shape=(8, 16, 3), format="f", strides=(192, 12, 2)), BufferError, "whole number"),
+        (dict(shape=(8, 16, 3), format="f", suboffsets=(0, -1, -1), strides=(8, 12, 4)), BufferError, "indirect"),
+    ],
+)
+def test_bad_background_is_refused_and_released(module, layout, error, match):
+    background = Producer(**layout)
+    with pytest.raises(error, match=match):
+        raytrace.render(8, 6, background=background, thread_count=1, progress=None)
+    assert background.live_exports == 0 and background.gets == background.releases
+
+
+def test_read_only_background_is_accepted(module):
+    background = make_background(16)
+    background.flags.writeable = False
+    raytrace.render(8, 6, background=background, thread_count=1, progress=None)
+
+
+# --- bad input -----------------------------------------------------------------------------------
+
+
+def test_bad_arguments_raise_the_right_class(module):
+    background = make_background(16)
+    with pytest.raises(TypeError, match="exports no buffer|bytes-like"):
+        raytrace.render(8, 6, background=object(), progress=None)
+    with pytest.raises(TypeError, match="width must be an int"):
+        raytrace.render("8", 6, background=background, progress=None)
+    with pytest.raises(ValueError, match="at least 1"):
+        raytrace.render(0, 6, background=background, progress=None)
+    with pytest.raises(ValueError, match="too large"):
+        raytrace.render(16385, 6, background=background, progress=None)
+    with pytest.raises(ValueError, match="samples_per_side"):
+        raytrace.render(8, 6, background=background, samples_per_side=17, progress=None)
+    with pytest.raises(ValueError, match="thread_count"):
+        raytrace.render(8, 6, background=background, thread_count=0, progress=None)
+    with pytest.raises(TypeError, match="takes 5 arguments"):
+        module.render(8, 6, background)
+    with pytest.raises(ValueError, match="too large"):
+        raytrace.blank_image(16384, 16384, progress=None)
+    with pytest.raises(TypeError):
+        module.Image(4, 4)  # images come from render() and blank_image()
+
+
+def test_bad_pixel_access_raises_the_right_class(module):
+    image = raytrace.blank_image(4, 3, progress=None)
+    with pytest.raises(IndexError, match=r"pixel \(3, 0\) is outside the 3x4 image"):
+        image.pixel(3, 0)
+    with pytest.raises(IndexError):
+        image.set_pixel(0, -1, (0, 0, 0))
+    with pytest.raises(TypeError, match="three values"):
+        image.set_pixel(0, 0, (1.0, 2.0))
+    with pytest.raises(TypeError, match="must be a number"):
+        image.set_pixel(0, 0, (1.0, "x", 2.0))
+    with pytest.raises(TypeError, match="takes 2 arguments"):
+        image.pixel(0)
+    assert repr(image) == "Image(3x4)"
+
+
+def test_demo_build_is_reused(module):
+    # The module fixture built (or found) the extension: asking again compiles nothing, says
+    # nothing, and returns the entry bufferable.build.cached_build keeps in the demo's cache.
+    from bufferable.build import cached_path
+
+    said = io.StringIO()
+    path = build.build_extension(progress=said)
+    assert said.getvalue() == ""
+    assert path == cached_path(build.EXTENSION_ROOT, build.cache_dir(), include=[build.MOJO_SOURCE_DIR])
+    assert path.is_file() and Path(module.__file__) == path
+
+
+# --- the command ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv", [["--width", "0"], ["--height", "20000"], ["--width", "16384", "--height", "16384"],
+             ["--samples", "0"], ["--threads", "0"]]
+)
+def test_demo_command_refuses_bad_sizes_without_rendering(argv, capsys):
+    assert cli.main(argv) == 2
+    assert "error: --" in capsys.readouterr().err
 
 
 def _regenerate() -> None:
     image = _render_small()
     GOLDEN.parent.mkdir(parents=True, exist_ok=True)
-    raytrace.save_png(image.to_numpy_copy(), GOLDEN)
+    raytrace.save_png(np.asarray(image), GOLDEN)
     print(f"wrote {GOLDEN}")
 
 

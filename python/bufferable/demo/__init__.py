@@ -1,13 +1,16 @@
 """The bufferable demo: a ray tracer written in Mojo, handed to numpy without a copy.
 
 `python -m bufferable demo` (or `python -m bufferable.demo`) compiles the Mojo
-extension on first use (cached under ~/.cache/bufferable), renders a scene of
-spheres on a checkerboard under a procedural sky, writes it as PNG, and prints
-the render time next to the cost of handing the image to numpy with and
-without a copy.
+extension on first use (with `bufferable.build`, cached under
+~/.cache/bufferable/demo), renders a scene of spheres on a checkerboard under a
+procedural sky that Mojo reads from numpy in place (a `MemoryView`), views the
+rendered Mojo image from numpy without a copy, writes it as PNG, and prints the
+render time next to the cost of handing the image to numpy with and without a
+copy.
 
-Modules: `cli` (the command), `raytrace` (render / save from Python), `build`
-(compile and cache the Mojo extension), `background` (the procedural sky).
+Modules: `cli` (the command), `raytrace` (render / blank images / save from
+Python), `build` (compile, cache and import the Mojo extension), `background`
+(the procedural sky).
 The Mojo sources are in the `mojo/` directory beside this file.
 """
 

@@ -1,10 +1,15 @@
 """`python -m bufferable demo`: render the scene, save a PNG, compare hand-offs.
 
-The table it prints measures, in one run, what it costs to hand the rendered
-Mojo image to numpy: without a copy (numpy views the image's own memory through
-the buffer protocol), and with the copy the old Mojo ray-tracing notebook made
-(allocate `np.zeros((H, W, 3))`, then store every channel through a raw
-pointer).
+The table it prints measures, in one run and the same way (best of several
+timed loops), what it costs to hand a Mojo image to numpy:
+
+- zero-copy: `np.asarray(image)`, a view of the image's own memory through the
+  buffer protocol (one export and its release);
+- copy: what the old Mojo ray-tracing notebook did (allocate
+  `np.zeros((H, W, 3))`, then store every channel through a raw pointer).
+
+Both are measured for the rendered image and for a blank image with twice the
+width and height: the copy grows with the pixel count, the view does not.
 """
 
 from __future__ import annotations
@@ -17,13 +22,17 @@ from pathlib import Path
 
 import numpy as np
 
+from ..build import MojoBuildError
 from .background import make_background
-from .build import MojoBuildError, load_extension
-from .raytrace import default_thread_count, render, save_png
+from .build import load_extension
+from .raytrace import blank_image, default_thread_count, render, save_png
+
+#: Largest side and pixel count of an image (the Mojo module refuses more).
+MAX_SIDE, MAX_PIXELS = 16384, 1 << 26
 
 
-def _per_call_seconds(function, *, min_total: float = 0.2, repeat: int = 5) -> float:
-    """Best-of-`repeat` time of one call, each repeat looping for >= `min_total` s."""
+def per_call_seconds(function, *, min_total: float = 0.1, repeat: int = 5) -> float:
+    """Best-of-`repeat` time of one call of `function`, each repeat a loop of >= `min_total` s."""
     timer = timeit.Timer(function)
     number = 1
     while timer.timeit(number) < min_total / 4 and number < 10**7:
@@ -31,7 +40,8 @@ def _per_call_seconds(function, *, min_total: float = 0.2, repeat: int = 5) -> f
     return min(timer.repeat(repeat=repeat, number=number)) / number
 
 
-def _format_seconds(seconds: float) -> str:
+def format_seconds(seconds: float) -> str:
+    """`seconds` with a unit that keeps 3-4 significant digits (s, ms, us, ns)."""
     if seconds >= 1:
         return f"{seconds:.2f} s"
     if seconds >= 1e-3:
@@ -41,20 +51,26 @@ def _format_seconds(seconds: float) -> str:
     return f"{seconds * 1e9:.0f} ns"
 
 
-def exports_buffer(image) -> bool:
-    """Whether the Mojo `Image` speaks the buffer protocol (zero-copy hand-off)."""
-    try:
-        memoryview(image).release()
-    except TypeError:
-        return False
-    return True
+def hand_off_seconds(image, *, min_total: float = 0.1) -> tuple[float, float]:
+    """(zero-copy, copy) hand-off times of a Mojo image, best of 5 loops of >= `min_total` s each.
+
+    Raises:
+        RuntimeError: numpy's array does not view the image's memory (the export is broken).
+    """
+    view = np.asarray(image)
+    if view.__array_interface__["data"][0] != image.data_address():
+        raise RuntimeError("numpy's array does not view the Mojo image's memory")
+    del view
+    zero_copy = per_call_seconds(lambda: np.asarray(image), min_total=min_total)
+    copy = per_call_seconds(image.to_numpy_copy, min_total=min_total)
+    return zero_copy, copy
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bufferable demo",
         description=(
-            "Render a ray-traced scene in Mojo, hand the image to numpy, save it as PNG, "
+            "Render a ray-traced scene in Mojo, hand the image to numpy without a copy, save it as PNG, "
             "and compare the zero-copy hand-off with a copying one."
         ),
     )
@@ -68,20 +84,36 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _table(rows: list[tuple[str, ...]]) -> str:
+    """Left-aligned first column, right-aligned others, two spaces apart, indented."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [row[0].ljust(widths[0])] + [cell.rjust(w) for cell, w in zip(row[1:], widths[1:])]
+        lines.append("  " + "  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Runs the demo; returns the process exit status."""
+    """Runs the demo with command-line arguments `argv`; returns the process exit status."""
     args = _parser().parse_args(argv)
-    if args.width < 1 or args.height < 1:
-        print("error: --width and --height must be positive", file=sys.stderr)
+    if not (1 <= args.width <= MAX_SIDE and 1 <= args.height <= MAX_SIDE) or args.width * args.height > MAX_PIXELS:
+        print(
+            f"error: --width and --height must be 1..{MAX_SIDE}, at most {MAX_PIXELS} pixels in all",
+            file=sys.stderr,
+        )
         return 2
     if not 1 <= args.samples <= 16:
         print("error: --samples must be in 1..16", file=sys.stderr)
         return 2
-    threads = args.threads or default_thread_count()
+    if args.threads is not None and not 1 <= args.threads <= 1024:
+        print("error: --threads must be in 1..1024", file=sys.stderr)
+        return 2
+    threads = args.threads or min(default_thread_count(), 1024)
 
     try:
         load_extension(progress=sys.stderr)
-    except MojoBuildError as error:
+    except (FileNotFoundError, MojoBuildError, ImportError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 
@@ -90,38 +122,37 @@ def main(argv: list[str] | None = None) -> int:
     image = render(args.width, args.height, background=background, samples_per_side=args.samples, thread_count=threads)
     render_seconds = time.perf_counter() - start
 
-    copy_seconds = _per_call_seconds(image.to_numpy_copy)
-    zero_copy_seconds = None
-    if exports_buffer(image):
-        pixels = np.asarray(image)
-        if pixels.__array_interface__["data"][0] != image.data_address():
-            print("error: numpy's array does not view the image's memory", file=sys.stderr)
-            return 1
-        zero_copy_seconds = _per_call_seconds(lambda: np.asarray(image))
-    else:
-        pixels = image.to_numpy_copy()
+    pixels = np.asarray(image)  # the image itself: float32 (H, W, 3), strides (16 * W, 16, 4)
+    try:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        save_png(pixels, args.out)
+    except (OSError, ImportError) as error:
+        print(f"error: cannot write {args.out}: {error}", file=sys.stderr)
+        return 1
+    del pixels
 
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    save_png(pixels, args.out)
+    sizes = [(args.width, args.height, image, "")]
+    big_width, big_height = 2 * args.width, 2 * args.height
+    if big_width <= MAX_SIDE and big_height <= MAX_SIDE and big_width * big_height <= MAX_PIXELS:
+        sizes.append((big_width, big_height, blank_image(big_width, big_height), " (blank)"))
+    try:
+        measured = [hand_off_seconds(entry[2]) for entry in sizes]
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
 
     rays = args.samples * args.samples
     print(
         f"bufferable demo: {args.width}x{args.height}, {rays} ray{'s' if rays > 1 else ''}/pixel, "
         f"{threads} thread{'s' if threads > 1 else ''} -> {args.out}"
     )
+    header = ("", *(f"{w}x{h}{note}" for w, h, _, note in sizes))
     rows = [
-        ("render (Mojo)", _format_seconds(render_seconds)),
-        (
-            "hand-off to numpy, zero-copy (np.asarray)",
-            _format_seconds(zero_copy_seconds)
-            if zero_copy_seconds is not None
-            else "n/a: this build's Image has no buffer export yet",
-        ),
-        ("hand-off to numpy, copy (old notebook)", _format_seconds(copy_seconds)),
+        header,
+        ("render (Mojo)", format_seconds(render_seconds), *([""] * (len(sizes) - 1))),
+        ("hand-off to numpy, zero-copy (np.asarray)", *(format_seconds(z) for z, _ in measured)),
+        ("hand-off to numpy, copy (old notebook)", *(format_seconds(c) for _, c in measured)),
+        ("zero-copy speed-up", *(f"{c / z:,.0f}x" for z, c in measured)),
     ]
-    width = max(len(name) for name, _ in rows)
-    for name, value in rows:
-        print(f"  {name:<{width}}  {value:>12}")
-    if zero_copy_seconds is not None:
-        print(f"  zero-copy hand-off is {copy_seconds / zero_copy_seconds:,.0f}x faster than the copy")
+    print(_table(rows))
     return 0

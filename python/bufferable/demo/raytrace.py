@@ -1,4 +1,9 @@
-"""Python face of the Mojo ray tracer: render, convert to 8-bit, save as PNG."""
+"""Python face of the Mojo ray tracer: render, make blank images, convert to 8-bit, save as PNG.
+
+The images `render` and `blank_image` return are Mojo `Image` objects: `numpy.asarray(image)` is
+a float32 (H, W, 3) view of their pixels with byte strides (16 * W, 16, 4), no copy (the array
+keeps the image alive); `image.to_numpy_copy()` is the old copying hand-off, for comparison.
+"""
 
 from __future__ import annotations
 
@@ -32,20 +37,39 @@ def render(
     """Renders the demo scene in Mojo and returns the Mojo `Image`.
 
     Args:
-        width: Image width in pixels.
-        height: Image height in pixels.
-        background: float32 (H, W, 3) or (H, W, 4) equirectangular environment,
-            read in place; `make_background()` if None.
-        samples_per_side: Antialiasing; each pixel averages this many squared rays.
+        width: Image width in pixels (1 to 16384).
+        height: Image height in pixels (1 to 16384; at most 2**26 pixels in all).
+        background: Any float32 (H, W, 3) or (H, W, 4) buffer (a numpy array, any strides): the
+            equirectangular environment, which Mojo reads in place through a `MemoryView`;
+            `make_background()` if None.
+        samples_per_side: Antialiasing, 1 to 16; each pixel averages this many squared rays.
         thread_count: Render threads; all CPUs available to the process if None.
         progress: Where a first-run compilation reports progress (None: quiet).
+
+    Raises:
+        TypeError: An argument of the wrong type, or a background that exports no buffer.
+        ValueError: A size out of range, or a background that is not float32 (H, W, 3|4).
+        BufferError: A background the view cannot follow (e.g. strides that are not whole floats).
+        FileNotFoundError, bufferable.build.MojoBuildError: No Mojo compiler, or the first-run
+            compilation failed.
     """
     module = load_extension(progress)
     if background is None:
         background = make_background()
     if thread_count is None:
-        thread_count = default_thread_count()
-    return module.render(int(width), int(height), background, int(samples_per_side), int(thread_count))
+        thread_count = min(default_thread_count(), 1024)
+    return module.render(width, height, background, samples_per_side, thread_count)
+
+
+def blank_image(width: int, height: int, *, progress: TextIO | None = sys.stderr):
+    """Returns a black Mojo `Image` of `width` x `height` pixels (sizes as for `render`).
+
+    Used to time hand-offs at sizes that were not rendered.
+
+    Raises:
+        TypeError, ValueError: A size of the wrong type or out of range.
+    """
+    return load_extension(progress).blank_image(height, width)
 
 
 def to_srgb8(linear_rgb: np.ndarray) -> np.ndarray:
@@ -55,7 +79,17 @@ def to_srgb8(linear_rgb: np.ndarray) -> np.ndarray:
 
 
 def save_png(linear_rgb: np.ndarray, path: str | os.PathLike) -> None:
-    """Writes a linear float RGB image as an 8-bit sRGB-ish PNG (Pillow)."""
-    from PIL import Image as PillowImage
+    """Writes a linear float RGB image (H, W, 3), any strides, as an 8-bit gamma-encoded PNG.
 
-    PillowImage.fromarray(to_srgb8(linear_rgb), mode="RGB").save(os.fspath(path))
+    Raises:
+        ImportError: Pillow is not installed (the message says how to install it).
+        OSError: The file cannot be written.
+    """
+    try:
+        from PIL import Image as PillowImage
+    except ImportError as error:
+        raise ImportError(
+            "writing the PNG needs Pillow: pip install pillow  (or pip install 'bufferable[mojo]')"
+        ) from error
+
+    PillowImage.fromarray(to_srgb8(linear_rgb)).save(os.fspath(path), format="PNG")

@@ -1,11 +1,24 @@
 """The ray tracer as a Python extension module, `_raytrace`.
 
-Python API:
+Python API (errors are raised with the class they name: TypeError for an
+argument of the wrong type or a background that exports no buffer,
+ValueError for a bad size or background format, IndexError for a pixel
+outside the image):
+
     render(width, height, background, samples_per_side, thread_count) -> Image
-        Renders the demo scene at width x height. `background` is a float32
-        numpy array of shape (H, W, 3) or (H, W, 4), an equirectangular
-        environment, read in place. Each pixel averages samples_per_side**2
-        rays; thread_count threads render rows in parallel.
+        Renders the demo scene at width x height. `background` is any object
+        exporting a float32 (H, W, 3) or (H, W, 4) buffer (a numpy array, any
+        strides): an equirectangular environment that Mojo reads in place
+        through a bufferable `MemoryView`, held for the whole render. Each
+        pixel averages samples_per_side**2 rays; thread_count threads render
+        rows in parallel.
+    blank_image(height, width) -> Image
+        A black image (to measure hand-offs at sizes that were not rendered).
+        `Image` itself has no Python constructor.
+    numpy.asarray(image), memoryview(image)
+        The pixels themselves, no copy: float32, shape (H, W, 3), byte strides
+        (16 * W, 16, 4) (each pixel is a 16-byte SIMD vector; the strides skip
+        its padding lane). The array keeps the image alive.
     Image.to_numpy_copy() -> numpy.ndarray
         A new (H, W, 3) float32 array holding a copy of the pixels (the old
         notebook's hand-off, kept for comparison).
@@ -16,56 +29,132 @@ Python API:
         Read or write one pixel from the Mojo side.
     Image.shape() -> (H, W, 3)
     Image.strides() -> (16 * W, 16, 4), in bytes.
+    Image.export_stats() -> (live, acquired, released)
+        Buffer exports live now, made, and released since the image was made.
 
-Build: mojo build _raytrace.mojo --emit shared-lib -o _raytrace.so
-(with this directory on the import path).
+Build (what `bufferable.demo.build` does, with the bufferable Mojo package and
+this directory on the import path):
+    mojo build -I $(python -m bufferable --mojo-path) -I . _raytrace.mojo \
+        --emit shared-lib -o _raytrace.so
 """
 
 from std.python import Python, PythonObject
-from std.python.bindings import PythonModuleBuilder, raise_python_exception
+from std.python.bindings import PythonModuleBuilder
 
-from background_bridge import environment_from_numpy_bridge
-from raytracer.image import Image
+from bufferable import (
+    add_buffer_protocol,
+    finalize_module,
+    module_init_error,
+    py_method,
+    type_error,
+    value_error,
+)
+
+from raytracer.environment import EnvironmentMap
+from raytracer.image import Image, check_image_size
 from raytracer.render import render
 from raytracer.scene import demo_scene
 from raytracer.vector import vec3
 
 
-def _render(
-    width: PythonObject,
-    height: PythonObject,
-    background: PythonObject,
-    samples_per_side: PythonObject,
-    thread_count: PythonObject,
-) raises -> PythonObject:
-    var columns = Int(py=width)
-    var rows = Int(py=height)
-    if columns < 1 or rows < 1:
-        raise Error("width and height must be at least 1")
-    var samples = Int(py=samples_per_side)
+def _check_arity(args: PythonObject, count: Int, signature: String) raises:
+    """Raises TypeError unless `args` holds exactly `count` values."""
+    var given = len(args)
+    if given != count:
+        raise type_error(
+            String(
+                signature, " takes ", count, " argument",
+                "" if count == 1 else "s", " (", given, " given)",
+            )
+        )
+
+
+def _int_argument(value: PythonObject, name: String) raises -> Int:
+    """`value` as an Int, or TypeError naming the argument."""
+    var builtins = Python.import_module("builtins")
+    if not Bool(builtins.isinstance(value, builtins.int)) or Bool(
+        builtins.isinstance(value, builtins.bool)
+    ):
+        raise type_error(
+            String(
+                name, " must be an int, not ", builtins.type(value).__name__
+            )
+        )
+    return Int(py=value)
+
+
+def _float_argument(value: PythonObject, name: String) raises -> Float32:
+    """`value` (an int or a float) as a Float32, or TypeError."""
+    var builtins = Python.import_module("builtins")
+    if not Bool(
+        builtins.isinstance(value, Python.tuple(builtins.int, builtins.float))
+    ):
+        raise type_error(
+            String(
+                name, " must be a number, not ", builtins.type(value).__name__
+            )
+        )
+    return Float32(Float64(py=value))
+
+
+def _render(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    comptime signature = (
+        "render(width, height, background, samples_per_side, thread_count)"
+    )
+    _check_arity(args, 5, signature)
+    var columns = _int_argument(args[0], "width")
+    var rows = _int_argument(args[1], "height")
+    check_image_size(rows, columns)
+    var samples = _int_argument(args[3], "samples_per_side")
     if samples < 1 or samples > 16:
-        raise Error("samples_per_side must be in 1..16")
-    var threads = max(Int(py=thread_count), 1)
-    var environment = environment_from_numpy_bridge(background)
+        raise value_error(
+            String("samples_per_side must be in 1..16, got ", samples)
+        )
+    var threads = _int_argument(args[4], "thread_count")
+    if threads < 1 or threads > 1024:
+        raise value_error(
+            String("thread_count must be in 1..1024, got ", threads)
+        )
+    # The environment holds a MemoryView of the background: the buffer stays
+    # acquired (and the array alive) until `environment` dies after render().
+    var environment = EnvironmentMap(args[2])
     var scene = demo_scene()
     var image = Image(rows, columns)
     render(scene, environment, image, threads, samples)
+    _ = environment^
     return PythonObject(alloc=image^)
 
 
-def _image_to_numpy_copy(py_self: PythonObject) raises -> PythonObject:
+def _blank_image(
+    mut module: PythonObject, mut args: PythonObject
+) raises -> PythonObject:
+    _check_arity(args, 2, "blank_image(height, width)")
+    var rows = _int_argument(args[0], "height")
+    var columns = _int_argument(args[1], "width")
+    check_image_size(rows, columns)
+    return PythonObject(alloc=Image(rows, columns))
+
+
+def _image_to_numpy_copy(
+    mut py_self: PythonObject, mut args: PythonObject
+) raises -> PythonObject:
+    _check_arity(args, 0, "to_numpy_copy()")
     return py_self.downcast_value_ptr[Image]()[].to_numpy_copy()
 
 
-def _image_data_address(py_self: PythonObject) raises -> PythonObject:
+def _image_data_address(
+    mut py_self: PythonObject, mut args: PythonObject
+) raises -> PythonObject:
+    _check_arity(args, 0, "data_address()")
     return PythonObject(py_self.downcast_value_ptr[Image]()[].data_address())
 
 
 def _image_pixel(
-    py_self: PythonObject, row: PythonObject, column: PythonObject
+    mut py_self: PythonObject, mut args: PythonObject
 ) raises -> PythonObject:
+    _check_arity(args, 2, "pixel(row, column)")
     var pixel = py_self.downcast_value_ptr[Image]()[].pixel(
-        Int(py=row), Int(py=column)
+        _int_argument(args[0], "row"), _int_argument(args[1], "column")
     )
     return Python.tuple(
         Float64(pixel[0]), Float64(pixel[1]), Float64(pixel[2])
@@ -73,75 +162,113 @@ def _image_pixel(
 
 
 def _image_set_pixel(
-    py_self: PythonObject,
-    row: PythonObject,
-    column: PythonObject,
-    rgb: PythonObject,
+    mut py_self: PythonObject, mut args: PythonObject
 ) raises -> PythonObject:
-    if len(rgb) != 3:
-        raise Error("set_pixel needs three values (r, g, b)")
+    _check_arity(args, 3, "set_pixel(row, column, (r, g, b))")
+    var rgb = args[2]
+    var builtins = Python.import_module("builtins")
+    if not Bool(
+        builtins.isinstance(rgb, Python.tuple(builtins.tuple, builtins.list))
+    ) or len(rgb) != 3:
+        raise type_error("set_pixel needs three values (r, g, b)")
     var value = vec3(
-        Float32(Float64(py=rgb[0])),
-        Float32(Float64(py=rgb[1])),
-        Float32(Float64(py=rgb[2])),
+        _float_argument(rgb[0], "r"),
+        _float_argument(rgb[1], "g"),
+        _float_argument(rgb[2], "b"),
     )
     py_self.downcast_value_ptr[Image]()[].set_pixel(
-        Int(py=row), Int(py=column), value
+        _int_argument(args[0], "row"), _int_argument(args[1], "column"), value
     )
     return PythonObject(None)
 
 
-def _image_shape(py_self: PythonObject) raises -> PythonObject:
+def _image_shape(
+    mut py_self: PythonObject, mut args: PythonObject
+) raises -> PythonObject:
+    _check_arity(args, 0, "shape()")
     ref image = py_self.downcast_value_ptr[Image]()[]
     return Python.tuple(
         Int(image.shape[0]), Int(image.shape[1]), Int(image.shape[2])
     )
 
 
-def _image_strides(py_self: PythonObject) raises -> PythonObject:
+def _image_strides(
+    mut py_self: PythonObject, mut args: PythonObject
+) raises -> PythonObject:
+    _check_arity(args, 0, "strides()")
     ref image = py_self.downcast_value_ptr[Image]()[]
     return Python.tuple(
         Int(image.strides[0]), Int(image.strides[1]), Int(image.strides[2])
     )
 
 
+def _image_export_stats(
+    mut py_self: PythonObject, mut args: PythonObject
+) raises -> PythonObject:
+    _check_arity(args, 0, "export_stats()")
+    ref exports = py_self.downcast_value_ptr[Image]()[].exports
+    return Python.tuple(exports.live, exports.acquired, exports.released)
+
+
 @export
 def PyInit__raytrace() abi("C") -> PythonObject:
-    """Creates the `_raytrace` module."""
+    """Creates the `_raytrace` module.
+
+    Returns:
+        The module, or NULL with ImportError set if it cannot be built (e.g.
+        bufferable's core is missing).
+    """
     try:
         var module = PythonModuleBuilder("_raytrace")
-        _ = (
-            module.add_type[Image]("_raytrace.Image")
-            .def_method[_image_to_numpy_copy](
-                "to_numpy_copy",
-                "A new (H, W, 3) float32 numpy array holding a copy of the pixels.",
-            )
-            .def_method[_image_data_address](
-                "data_address", "Address of pixel (0, 0), channel 0."
-            )
-            .def_method[_image_pixel](
-                "pixel", "pixel(row, column) -> (r, g, b), read in Mojo."
-            )
-            .def_method[_image_set_pixel](
-                "set_pixel", "set_pixel(row, column, (r, g, b)), written in Mojo."
-            )
-            .def_method[_image_shape]("shape", "(H, W, 3).")
-            .def_method[_image_strides](
-                "strides", "Byte strides (16 * W, 16, 4)."
-            )
+        # No Python initializer: `Image()` raises TypeError; images come
+        # from render() and blank_image().
+        ref image_type = module.add_type[Image]("Image")
+        _ = image_type.def_py_c_method(
+            py_method[_image_to_numpy_copy],
+            "to_numpy_copy",
+            "A new (H, W, 3) float32 numpy array holding a copy of the pixels.",
         )
-        module.def_function[_render](
+        _ = image_type.def_py_c_method(
+            py_method[_image_data_address],
+            "data_address",
+            "Address of pixel (0, 0), channel 0.",
+        )
+        _ = image_type.def_py_c_method(
+            py_method[_image_pixel],
+            "pixel",
+            "pixel(row, column) -> (r, g, b), read in Mojo.",
+        )
+        _ = image_type.def_py_c_method(
+            py_method[_image_set_pixel],
+            "set_pixel",
+            "set_pixel(row, column, (r, g, b)), written in Mojo.",
+        )
+        _ = image_type.def_py_c_method(
+            py_method[_image_shape], "shape", "(H, W, 3)."
+        )
+        _ = image_type.def_py_c_method(
+            py_method[_image_strides], "strides", "Byte strides (16 * W, 16, 4)."
+        )
+        _ = image_type.def_py_c_method(
+            py_method[_image_export_stats],
+            "export_stats",
+            "(live, acquired, released) buffer exports of this image.",
+        )
+        add_buffer_protocol[Image](image_type)
+        module.def_py_c_function(
+            py_method[_render],
             "render",
             (
                 "render(width, height, background, samples_per_side,"
                 " thread_count) -> Image"
             ),
         )
-        return module.finalize()
-    except e:
-        # A NULL module with the exception set: `import` raises it in Python.
-        return PythonObject(
-            from_owned=raise_python_exception(
-                Error("could not create the _raytrace module: ", e)
-            )
+        module.def_py_c_function(
+            py_method[_blank_image],
+            "blank_image",
+            "blank_image(height, width) -> Image: a black image.",
         )
+        return finalize_module(module)
+    except e:
+        # A NULL module with ImportError set: `import` raises it in Python.
+        return module_init_error(e)

@@ -8,9 +8,11 @@ Modules:
     sphere: spheres and ray-sphere intersection.
     ground: the checkerboard ground plane.
     light: point lights.
-    environment: the background, sampled from a strided float32 image.
+    environment: the background, read in place from a Python buffer through a
+        bufferable `MemoryView`.
     scene: the camera and everything in view; the demo scene.
-    image: the rendered image, one 16-byte SIMD pixel per sample.
+    image: the rendered image, one 16-byte SIMD pixel per sample; `Bufferable`,
+        so numpy views it as (H, W, 3) float32 without a copy.
     threads: a small pthread worker pool (Mojo 1.2.0's `mojo` package ships no
         `parallelize`).
     render: shading, shadows, reflections and the parallel row loop.

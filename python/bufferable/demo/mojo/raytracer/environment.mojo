@@ -1,24 +1,36 @@
 """The environment: a latitude-longitude image around the scene.
 
 Rays that leave the scene take their colour from this image, and so do mirror
-reflections of the sky. The image is read in place through a data pointer and
-byte strides, so any strided float32 (H, W, 3) or (H, W, 4) buffer works: a
-numpy array, a slice of one, or a bufferable `MemoryView`.
+reflections of the sky. The image is any Python object exporting a float32
+(H, W, 3) or (H, W, 4) buffer (a numpy array, a slice of one, ...): Mojo reads
+it in place through a bufferable `MemoryView`, with no copy, and holds the
+view, hence the buffer, for as long as the `EnvironmentMap` lives.
 """
 
 from std.math import asin, atan2, floor, pi
+from std.python import PythonObject
+from std.sys.info import size_of
+
+from bufferable import MemoryView, value_error
 
 from .vector import Vec3, vec3
 
+comptime BackgroundView = MemoryView[DType.float32, 3, mut=False]
+"""A read-only, strided float32 view of a (H, W, channels) Python buffer."""
 
-struct EnvironmentMap(Copyable, Movable):
+
+struct EnvironmentMap(Movable):
     """A read-only, strided float32 image in equirectangular projection.
 
     Row 0 is straight up, the last row straight down; columns sweep a full turn
     of longitude, with the image centre in front of the camera (towards -z).
-    The memory belongs to someone else and must outlive this value.
+    The pixels belong to a Python object; the map owns a `MemoryView` of them
+    (one buffer acquisition, released when the map is destroyed), so they stay
+    valid while the map is used.
     """
 
+    var view: BackgroundView
+    """The view that keeps the Python buffer acquired."""
     var data: Pointer[UInt8, ImmUntrackedOrigin]
     """Address of channel 0 of pixel (0, 0)."""
     var height: Int
@@ -32,35 +44,69 @@ struct EnvironmentMap(Copyable, Movable):
     var channel_stride: Int
     """Bytes from one colour channel to the next."""
 
-    def __init__(
-        out self,
-        *,
-        unsafe_data_address: Int,
-        height: Int,
-        width: Int,
-        row_stride: Int,
-        column_stride: Int,
-        channel_stride: Int,
-    ):
-        """Describes an image that lives at `unsafe_data_address`.
+    def __init__(out self, source: PythonObject) raises:
+        """Views the float32 (H, W, 3) or (H, W, 4) buffer of `source`.
 
         Args:
-            unsafe_data_address: Address of channel 0 of pixel (0, 0); the
-                memory must stay valid and unchanged while this value is used.
-            height: Number of rows (at least 1).
-            width: Number of columns (at least 1).
-            row_stride: Bytes between rows.
-            column_stride: Bytes between pixels of a row.
-            channel_stride: Bytes between the R, G and B values of a pixel.
+            source: Any object exporting such a buffer, with any strides; a
+                fourth channel is ignored.
+
+        Raises:
+            TypeError if `source` exports no buffer; ValueError if its
+            elements are not native float32, it is not 3-dimensional, it has
+            other than 3 or 4 channels, or it has no pixels;
+            BufferError if its strides are not whole elements or it is
+            indirect (the "Class: " prefix of the error names the class).
         """
+        var view = BackgroundView(source)
+        self = EnvironmentMap(view^)
+
+    def __init__(out self, var view: BackgroundView) raises:
+        """Takes over a view of a float32 (H, W, 3) or (H, W, 4) image.
+
+        Args:
+            view: The view (moved in; the map keeps it alive).
+
+        Raises:
+            ValueError if the view has other than 3 or 4 channels, or no
+            pixels.
+        """
+        var channels = view.dim(2)
+        if channels != 3 and channels != 4:
+            raise value_error(
+                String(
+                    "the background must have shape (H, W, 3) or (H, W, 4),",
+                    " got (",
+                    view.dim(0),
+                    ", ",
+                    view.dim(1),
+                    ", ",
+                    channels,
+                    ")",
+                )
+            )
+        if view.dim(0) < 1 or view.dim(1) < 1:
+            raise value_error(
+                String(
+                    "the background has no pixels (shape (",
+                    view.dim(0),
+                    ", ",
+                    view.dim(1),
+                    ", ",
+                    channels,
+                    "))",
+                )
+            )
+        comptime itemsize = size_of[Float32]()
         self.data = Pointer[UInt8, ImmUntrackedOrigin](
-            unsafe_from_address=unsafe_data_address
+            unsafe_from_address=Int(view.unsafe_ptr())
         )
-        self.height = height
-        self.width = width
-        self.row_stride = row_stride
-        self.column_stride = column_stride
-        self.channel_stride = channel_stride
+        self.height = view.dim(0)
+        self.width = view.dim(1)
+        self.row_stride = view.stride(0) * itemsize
+        self.column_stride = view.stride(1) * itemsize
+        self.channel_stride = view.stride(2) * itemsize
+        self.view = view^
 
     @always_inline
     def _channel(self, byte_offset: Int) -> Float32:
