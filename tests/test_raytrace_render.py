@@ -2,8 +2,8 @@
 Mojo image to numpy, the background read in place through a MemoryView, and bad input.
 
 The first run compiles the demo's Mojo extension with bufferable.build (cached under
-~/.cache/bufferable/demo, or $BUFFERABLE_CACHE/demo); later sessions reuse the build. Regenerate
-the golden image after an intended change to the scene with
+~/.cache/bufferable/demo/<environment hash>, or under $BUFFERABLE_CACHE); later sessions reuse
+the build. Regenerate the golden image after an intended change to the scene with
 `python tests/test_raytrace_render.py --regenerate` and look at it before committing.
 """
 
@@ -258,6 +258,8 @@ def test_demo_build_is_reused(module):
     assert said.getvalue() == ""
     assert path == cached_path(build.EXTENSION_ROOT, build.cache_dir(), include=[build.MOJO_SOURCE_DIR])
     assert path.is_file() and Path(module.__file__) == path
+    # One cache directory per environment: another venv's build never evicts this one.
+    assert path.parent.parent == build.cache_dir().parent and path.parent.name != "demo"
 
 
 # --- the command ---------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 `python -m bufferable demo` (or `python -m bufferable.demo`) compiles the Mojo
 extension on first use (with `bufferable.build`, cached under
-~/.cache/bufferable/demo), renders a scene of spheres on a checkerboard under a
+~/.cache/bufferable/demo/<environment>), renders a scene of spheres on a checkerboard under a
 procedural sky that Mojo reads from numpy in place (a `MemoryView`), views the
 rendered Mojo image from numpy without a copy, writes it as PNG, and prints the
 render time next to the cost of handing the image to numpy with and without a

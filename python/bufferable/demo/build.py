@@ -8,6 +8,7 @@ compiler, so later runs import it at once and any change rebuilds it.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.machinery
 import importlib.util
 import os
@@ -32,10 +33,17 @@ EXTENSION_MODULE_NAME = "bufferable.demo._raytrace"
 
 
 def cache_dir() -> Path:
-    """Where the compiled demo is kept: ``$BUFFERABLE_CACHE/demo`` if that variable is set, else
-    ``~/.cache/bufferable/demo`` (the importer's ``$BUFFERABLE_CACHE`` convention)."""
+    """Where the compiled demo is kept: ``<base>/demo/<environment>``, where ``<base>`` is
+    ``$BUFFERABLE_CACHE`` if that variable is set, else ``~/.cache/bufferable`` (the importer's
+    convention), and ``<environment>`` is a short hash of this Python environment (``sys.prefix``).
+
+    One directory per environment: a build is tied to the Mojo runtime of the environment that
+    made it, and :func:`bufferable.build.cached_build` removes a module's older builds from its
+    directory, so two virtual environments sharing one directory would evict each other's build.
+    """
     base = os.environ.get("BUFFERABLE_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "bufferable")
-    return Path(base) / "demo"
+    environment = hashlib.sha256(os.path.realpath(sys.prefix).encode()).hexdigest()[:12]
+    return Path(base) / "demo" / environment
 
 
 class _ElapsedTicker:
