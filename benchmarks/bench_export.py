@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import timeit
 
 import numpy as np
+
+import timing
 
 SIZES = {"1 KiB": 1 << 10, "256 MiB": 256 << 20}
 TARGET_RATIO = 1.15
@@ -35,17 +36,12 @@ class Row:
         return self.producer_ns / self.numpy_ns
 
 
-def best_ns(stmt, number: int, repeat: int) -> float:
-    """Best per-call time in ns of ``stmt`` (a callable) over ``repeat`` runs of ``number`` calls."""
-    return min(timeit.repeat(stmt, number=number, repeat=repeat)) / number * 1e9
-
-
 def measure(sizes: dict[str, int] | None = None, repeat: int = 7, number: int = 100_000) -> list[Row]:
     """Time the exports for each size (name -> bytes) and return one Row per comparison.
 
     The producer has explicit C-contiguous float32 strides (the common case: the export allocates
-    nothing); numpy's array is the same shape. The timed statements alternate between the two
-    sides within each repeat, so drifting machine load affects both alike.
+    nothing); numpy's array is the same shape. The two sides are timed in alternating rounds
+    (``timing.paired``), so drifting machine load affects both alike.
     """
     from bufferable.testing import Producer
 
@@ -59,11 +55,8 @@ def measure(sizes: dict[str, int] | None = None, repeat: int = 7, number: int = 
             ("np.asarray(x)", lambda: np.asarray(producer), lambda: np.asarray(memoryview(array))),
         ]
         for op, prod, ref in pairs:
-            p_best = r_best = float("inf")
-            for _ in range(repeat):  # interleave the two sides
-                p_best = min(p_best, best_ns(prod, number, 1))
-                r_best = min(r_best, best_ns(ref, number, 1))
-            rows.append(Row(name, op, p_best, r_best))
+            p_best, r_best = timing.paired(prod, ref, repeat=repeat, number=number)
+            rows.append(Row(name, op, p_best * 1e9, r_best * 1e9))
         del producer, array
     return rows
 

@@ -1,0 +1,69 @@
+"""The Mojo extension modules the benchmarks time, compiled once and reused.
+
+Every module is built with :func:`bufferable.build.cached_build` into the user's cache directory
+(``$BUFFERABLE_CACHE/bench``, else ``~/.cache/bufferable/bench``: the convention of the demo and
+the importer), keyed by a hash of its sources, the bufferable Mojo package and the compiler, so an
+unchanged checkout never compiles twice. :func:`load` imports a module at most once per process
+(Mojo refuses to bind the same type twice in one process) and records how long a build took.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import importlib.machinery
+import importlib.util
+import os
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+
+REPO = Path(__file__).resolve().parent.parent
+#: tests/mojo/modules/bftest.mojo: the test producers (``Float64`` is a 1-D float64 Bufferable).
+BFTEST = REPO / "tests" / "mojo" / "modules" / "bftest.mojo"
+#: tests/mojo/memory_view_module.mojo: MemoryView sums and acquisitions.
+MEMORY_VIEW = REPO / "tests" / "mojo" / "memory_view_module.mojo"
+
+#: Seconds each build of this process took, by module name (absent: it was cached).
+BUILD_SECONDS: dict[str, float] = {}
+
+__all__ = ["BFTEST", "BUILD_SECONDS", "MEMORY_VIEW", "build_all", "cache_dir", "load"]
+
+
+def cache_dir() -> Path:
+    """``$BUFFERABLE_CACHE/bench`` if that variable is set, else ``~/.cache/bufferable/bench``."""
+    base = os.environ.get("BUFFERABLE_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "bufferable")
+    return Path(base) / "bench"
+
+
+def _build(source: Path) -> Path:
+    from bufferable.build import cached_build
+
+    directory = cache_dir()
+    before = set(directory.glob(f"{source.stem}.*")) if directory.is_dir() else set()
+    start = time.perf_counter()
+    path = cached_build(source, directory)
+    if path not in before:
+        BUILD_SECONDS[source.stem] = time.perf_counter() - start
+    return path
+
+
+def build_all(sources: list[Path], jobs: int = 2) -> None:
+    """Builds every source not cached yet, ``jobs`` compilers at a time (each compiler is a
+    separate process, so the builds overlap)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        for future in [pool.submit(_build, source) for source in sources]:
+            future.result()
+
+
+def load(source: Path) -> ModuleType:
+    """Builds ``source`` if needed and imports it under its stem (once per process)."""
+    name = source.stem
+    if name in sys.modules:
+        return sys.modules[name]
+    path = _build(source)
+    loader = importlib.machinery.ExtensionFileLoader(name, str(path))
+    spec = importlib.util.spec_from_file_location(name, str(path), loader=loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    sys.modules[name] = module
+    return module
