@@ -274,6 +274,14 @@ def test_demo_command_refuses_bad_sizes_without_rendering(argv, capsys):
     assert "error: --" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "seconds, text",
+    [(2.414, "2.41 s"), (0.0046, "4.60 ms"), (0.9996e-6, "1.00 us"), (1.07e-6, "1.07 us"), (865e-9, "865 ns")],
+)
+def test_table_times_use_a_readable_unit(seconds, text):
+    assert cli.format_seconds(seconds) == text
+
+
 def _regenerate() -> None:
     image = _render_small()
     GOLDEN.parent.mkdir(parents=True, exist_ok=True)

@@ -41,13 +41,11 @@ def per_call_seconds(function, *, min_total: float = 0.1, repeat: int = 5) -> fl
 
 
 def format_seconds(seconds: float) -> str:
-    """`seconds` with a unit that keeps 3-4 significant digits (s, ms, us, ns)."""
-    if seconds >= 1:
-        return f"{seconds:.2f} s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.2f} ms"
-    if seconds >= 1e-6:
-        return f"{seconds * 1e6:.2f} us"
+    """`seconds` in the largest unit (s, ms, us) in which it is at least 1.00 once rounded, with
+    two decimals; in ns below 1 us."""
+    for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "us")):
+        if round(seconds / scale, 2) >= 1:
+            return f"{seconds / scale:.2f} {unit}"
     return f"{seconds * 1e9:.0f} ns"
 
 
