@@ -68,6 +68,18 @@ comptime DTYPE_BOOL = 6
 """`BF_DTYPE_BOOL` (kDLBool)."""
 comptime DTYPE_NONE = 255
 """`BF_DTYPE_NONE`: not a single scalar."""
+comptime DTYPE_FLOAT8_E3M4 = 7
+"""`BF_DTYPE_FLOAT8_E3M4` (kDLFloat8_e3m4)."""
+comptime DTYPE_FLOAT8_E4M3FN = 10
+"""`BF_DTYPE_FLOAT8_E4M3FN` (kDLFloat8_e4m3fn)."""
+comptime DTYPE_FLOAT8_E4M3FNUZ = 11
+"""`BF_DTYPE_FLOAT8_E4M3FNUZ` (kDLFloat8_e4m3fnuz)."""
+comptime DTYPE_FLOAT8_E5M2 = 12
+"""`BF_DTYPE_FLOAT8_E5M2` (kDLFloat8_e5m2)."""
+comptime DTYPE_FLOAT8_E5M2FNUZ = 13
+"""`BF_DTYPE_FLOAT8_E5M2FNUZ` (kDLFloat8_e5m2fnuz)."""
+comptime DTYPE_FLOAT8_E8M0FNU = 14
+"""`BF_DTYPE_FLOAT8_E8M0FNU` (kDLFloat8_e8m0fnu)."""
 
 
 @fieldwise_init
@@ -409,6 +421,10 @@ def load_api() raises -> Pointer[BfApi, MutUntrackedOrigin]:
     the process) and returns it. Call it once where raising is fine, e.g.
     while a module initializes; `add_buffer_protocol` does.
 
+    Once it has succeeded, later calls cost one load (the module's cache
+    that `bf_api` reads), so code that may run before any module init (e.g.
+    a `MemoryView` constructor) can call it every time.
+
     Returns:
         The table (static storage of the core: valid for the process).
 
@@ -416,6 +432,9 @@ def load_api() raises -> Pointer[BfApi, MutUntrackedOrigin]:
         If bufferable._core cannot be imported, has no capsule, or its
         version does not match this package (the message says which).
     """
+    var cached = _api_cache()[]
+    if cached != 0:  # validated before: only a checked table is cached
+        return Pointer[BfApi, MutUntrackedOrigin](unsafe_from_address=cached)
     # Validate with full error reporting first, so a failure says why; the
     # process-wide slot is then created from a capsule known to be good.
     var p = get_global[_GLOBAL_NAME, _init_api, _destroy_api]()

@@ -131,11 +131,20 @@ def format_of[dtype: DType]() -> StaticString:
     """Returns the PEP 3118 format of one element of `dtype` (a NUL-terminated
     literal, so it can live in a `Buffer` for ever).
 
+    Types with no struct-module code use the extension form
+    `[module$qualname$]` naming the ml_dtypes scalar type with the same bits
+    (`bufferable.asarray` turns it into that numpy dtype; DLPack carries it
+    as kDLBfloat / kDLFloat8_*).
+
     Parameters:
-        dtype: The element type: bool, int8..uint64, float16, float32, float64.
+        dtype: The element type: bool, int8..uint64, float16, float32,
+            float64, bfloat16, or one of the float8 types Mojo has
+            (float8_e3m4, float8_e4m3fn, float8_e4m3fnuz, float8_e5m2,
+            float8_e5m2fnuz, float8_e8m0fnu).
 
     Returns:
-        `?`, `b B h H i I q Q`, `e`, `f` or `d`.
+        `?`, `b B h H i I q Q`, `e`, `f`, `d`, `[ml_dtypes$bfloat16$]` or
+        `[ml_dtypes$float8_...$]`.
     """
     comptime assert (
         dtype == DType.bool
@@ -150,6 +159,13 @@ def format_of[dtype: DType]() -> StaticString:
         or dtype == DType.float16
         or dtype == DType.float32
         or dtype == DType.float64
+        or dtype == DType.bfloat16
+        or dtype == DType.float8_e3m4
+        or dtype == DType.float8_e4m3fn
+        or dtype == DType.float8_e4m3fnuz
+        or dtype == DType.float8_e5m2
+        or dtype == DType.float8_e5m2fnuz
+        or dtype == DType.float8_e8m0fnu
     ), "bufferable.format_of: no PEP 3118 format for this DType"
     comptime if dtype == DType.bool:
         return "?"
@@ -175,8 +191,20 @@ def format_of[dtype: DType]() -> StaticString:
         return "f"
     elif dtype == DType.float64:
         return "d"
+    elif dtype == DType.bfloat16:
+        return "[ml_dtypes$bfloat16$]"
+    elif dtype == DType.float8_e3m4:
+        return "[ml_dtypes$float8_e3m4$]"
+    elif dtype == DType.float8_e4m3fn:
+        return "[ml_dtypes$float8_e4m3fn$]"
+    elif dtype == DType.float8_e4m3fnuz:
+        return "[ml_dtypes$float8_e4m3fnuz$]"
+    elif dtype == DType.float8_e5m2:
+        return "[ml_dtypes$float8_e5m2$]"
+    elif dtype == DType.float8_e5m2fnuz:
+        return "[ml_dtypes$float8_e5m2fnuz$]"
     else:
-        return ""
+        return "[ml_dtypes$float8_e8m0fnu$]"
 
 
 # ===-----------------------------------------------------------------------===#

@@ -35,7 +35,8 @@ Conventions:
   buffer whose byte strides are not multiples of the itemsize, or whose data
   is not aligned to its element type, is refused with BufferError.
 - A view made from a Python object owns one reference to the core's
-  acquisition (`BfAcquisition`: one `PyObject_GetBuffer`). `view()`, slices,
+  acquisition (`BfAcquisition`: one `PyObject_GetBuffer`, or one DLPack
+  managed tensor for `from_dlpack`, or one ArrowArray for `from_arrow`). `view()`, slices,
   transposes and permutations share it (incref); the Py_buffer is released
   exactly once, when the last of them dies (CPython's managed buffer: no
   daisy chain), so slices may outlive the view they came from.
@@ -71,14 +72,21 @@ from .api import (
     DTYPE_BOOL,
     DTYPE_COMPLEX,
     DTYPE_FLOAT,
+    DTYPE_FLOAT8_E3M4,
+    DTYPE_FLOAT8_E4M3FN,
+    DTYPE_FLOAT8_E4M3FNUZ,
+    DTYPE_FLOAT8_E5M2,
+    DTYPE_FLOAT8_E5M2FNUZ,
+    DTYPE_FLOAT8_E8M0FNU,
     DTYPE_INT,
     DTYPE_NONE,
     DTYPE_UINT,
+    BfApi,
     FormatInfo,
     bf_api,
     load_api,
 )
-from .buffer import Buffer, BufferFlags
+from .buffer import Buffer, BufferFlags, format_of
 from .bufferable import Bufferable
 from .errors import buffer_error, index_error, type_error, value_error
 from .export_counter import ExportCounter
@@ -107,12 +115,30 @@ def _dtype_code[dtype: DType]() -> Tuple[Int, Int]:
         or dtype == DType.float32
         or dtype == DType.float64
         or dtype == DType.bfloat16
+        or dtype == DType.float8_e3m4
+        or dtype == DType.float8_e4m3fn
+        or dtype == DType.float8_e4m3fnuz
+        or dtype == DType.float8_e5m2
+        or dtype == DType.float8_e5m2fnuz
+        or dtype == DType.float8_e8m0fnu
     ), String("MemoryView: no buffer-protocol element type for ", dtype)
     comptime bits = size_of[dtype]() * 8
     comptime if dtype == DType.bool:
         return (DTYPE_BOOL, 8)
     elif dtype == DType.bfloat16:
         return (DTYPE_BFLOAT, 16)
+    elif dtype == DType.float8_e3m4:
+        return (DTYPE_FLOAT8_E3M4, 8)
+    elif dtype == DType.float8_e4m3fn:
+        return (DTYPE_FLOAT8_E4M3FN, 8)
+    elif dtype == DType.float8_e4m3fnuz:
+        return (DTYPE_FLOAT8_E4M3FNUZ, 8)
+    elif dtype == DType.float8_e5m2:
+        return (DTYPE_FLOAT8_E5M2, 8)
+    elif dtype == DType.float8_e5m2fnuz:
+        return (DTYPE_FLOAT8_E5M2FNUZ, 8)
+    elif dtype == DType.float8_e8m0fnu:
+        return (DTYPE_FLOAT8_E8M0FNU, 8)
     elif dtype.is_integral() and dtype.is_signed():
         return (DTYPE_INT, bits)
     elif dtype.is_integral():
@@ -137,6 +163,19 @@ def _element_name(code: Int, bits: Int) -> String:
         return String("complex", bits)
     if code == DTYPE_NONE:
         return "not a single scalar"
+    comptime float8_names = (
+        "float8_e3m4",
+        "float8_e4m3",
+        "float8_e4m3b11fnuz",
+        "float8_e4m3fn",
+        "float8_e4m3fnuz",
+        "float8_e5m2",
+        "float8_e5m2fnuz",
+        "float8_e8m0fnu",
+    )
+    comptime for i in range(8):
+        if code == DTYPE_FLOAT8_E3M4 + i:
+            return String(float8_names[i])
     return String("element code ", code, "/", bits, " bits")
 
 
@@ -185,6 +224,12 @@ def _pending_python_error(context: String) -> Error:
 # ===-----------------------------------------------------------------------===#
 
 
+comptime _VIA_DLPACK = 1
+"""`MemoryView._foreign`: acquire through `__dlpack__`."""
+comptime _VIA_ARROW = 2
+"""`MemoryView._foreign`: acquire through `__arrow_c_array__`."""
+
+
 comptime _OWNED_ALIGNMENT = 64
 """Alignment of memory `MemoryView.copy()` allocates (a cache line; enough
 for any SIMD width)."""
@@ -220,7 +265,8 @@ struct MemoryView[
     """A typed, strided view of `rank` dimensions of `dtype` elements.
 
     Built from any Python object that exports a buffer
-    (`MemoryView[DType.float32, 2](obj)`), checked against `dtype`, `rank`,
+    (`MemoryView[DType.float32, 2](obj)`), a DLPack tensor (`from_dlpack`)
+    or an Arrow array (`from_arrow`), checked against `dtype`, `rank`,
     `layout` and `mut`; or by `copy()` and `full()`, which own fresh memory.
     Views made from a view share the memory and its acquisition; the buffer
     is released once, when the last of them dies. See the module docstring
@@ -236,7 +282,8 @@ struct MemoryView[
     Parameters:
         dtype: The element type: bool, int8..int64, uint8..uint64, float16,
             float32, float64 (the buffer's format must say exactly that, in
-            native byte order; bfloat16 matches `[ml_dtypes$bfloat16$]`).
+            native byte order), bfloat16 and the float8 types (matching
+            `[ml_dtypes$bfloat16$]`, `[ml_dtypes$float8_e4m3fn$]`, ...).
         rank: The number of dimensions (at least 1); the buffer's ndim must
             be equal.
         layout: The memory order demanded at compile time (`MemoryLayout`):
@@ -338,14 +385,10 @@ struct MemoryView[
                     _ = _pending_python_error(String(""))
                 var text = String(original)
                 raise Error(Self._prefixed(text, Self._name(), obj))
-            raise _pending_python_error(
-                String(
-                    Self._name(),
-                    ": cannot view '",
-                    Self._type_name(obj),
-                    "': ",
-                )
-            )
+            # The pending exception first: the type-name lookup is a Python
+            # call, which must not run with an exception set.
+            var text = String(_pending_python_error(String("")))
+            raise Error(Self._prefixed(text, Self._name(), obj))
         try:
             self = Self._from_descriptor(
                 desc, acquisition, Self._type_name(obj)
@@ -579,6 +622,135 @@ struct MemoryView[
         comptime assert Self.rank >= 1, "MemoryView: rank must be at least 1"
         _ = load_api()
         self = Self._from_descriptor(unsafe_buffer, None, "Buffer")
+
+    @staticmethod
+    def from_dlpack(obj: PythonObject) raises -> Self:
+        """Views the tensor `obj` exports through DLPack (a torch tensor, a
+        numpy array, a bufferable export: anything with `__dlpack__`), with
+        no copy.
+
+        The core calls `obj.__dlpack__(max_version=(1, 1))` (or the legacy
+        `obj.__dlpack__()` for producers that predate DLPack 1.0), consumes
+        the capsule and keeps the managed tensor in an acquisition that every
+        view, slice and transpose of the result shares: the producer's
+        deleter runs exactly once, when the last of them dies. The tensor is
+        checked exactly as a buffer is by `MemoryView(obj)`: DLPack's data
+        type maps to the same format (bfloat16 and float8 types included),
+        then element type, rank, writability (a tensor flagged READ_ONLY is
+        refused by a mutable view), layout, strides and alignment.
+
+        ```mojo
+        var t = torch.arange(12, dtype=torch.float32).reshape(3, 4)
+        var v = MemoryView[DType.float32, 2].from_dlpack(t.T)  # strided
+        v[0, 1] = 42.0                                        # torch sees it
+        ```
+
+        Args:
+            obj: Any object with `__dlpack__` whose memory is on the CPU.
+
+        Returns:
+            A view holding the tensor (one acquisition).
+
+        Raises:
+            TypeError if `obj` has no `__dlpack__` (or its core lacks DLPack
+            support); BufferError if the tensor is on another device, has a
+            data type with no buffer format, is read-only and the view
+            mutable, or is not laid out as `layout` demands; ValueError for
+            a different element type or rank. Errors from `__dlpack__`
+            itself keep their class. The "Class: " prefix of the message
+            names the Python class.
+        """
+        return Self._foreign(obj, _VIA_DLPACK)
+
+    @staticmethod
+    def from_arrow(obj: PythonObject) raises -> Self:
+        """Views the values of a 1-D Arrow array of a fixed-width primitive
+        type (a `pyarrow.Array`, or anything with `__arrow_c_array__`), with
+        no copy.
+
+        The core calls `obj.__arrow_c_array__()`, moves the ArrowArray out of
+        its capsule and keeps it in an acquisition shared by every view of
+        the result; the array's release callback runs exactly once, when the
+        last of them dies. The array's offset is applied (a sliced pyarrow
+        array views just its slice). Arrow arrays are immutable, so the view
+        must be `mut=False` (checked at compile time).
+
+        ```mojo
+        var col = pyarrow.array([1.0, 2.0, 3.0])
+        var v = MemoryView[DType.float64, 1, mut=False].from_arrow(col)
+        ```
+
+        Args:
+            obj: Any object with `__arrow_c_array__`.
+
+        Returns:
+            A read-only, 1-D view of the array's values.
+
+        Raises:
+            TypeError if `obj` has no `__arrow_c_array__`; BufferError if the
+            array has nulls, is not a fixed-width primitive type (booleans
+            are bit-packed; strings, lists and structs have several buffers)
+            or not 1-D; ValueError if its element type is not `dtype`.
+        """
+        comptime assert not Self.mut, (
+            "MemoryView.from_arrow: Arrow arrays are immutable; use a"
+            " read-only view (mut=False)"
+        )
+        return Self._foreign(obj, _VIA_ARROW)
+
+    @staticmethod
+    def _foreign(obj: PythonObject, via: Int) raises -> Self:
+        """Acquires `obj` through DLPack or Arrow (`via`) and checks the
+        result with `_from_descriptor`, as the buffer path does."""
+        comptime assert Self.rank >= 1, "MemoryView: rank must be at least 1"
+        ref api = load_api()[]
+        var protocol = String("DLPack") if via == _VIA_DLPACK else String(
+            "the Arrow PyCapsule interface"
+        )
+        var offset = (
+            BfApi.OFFSET_ACQUIRE_DLPACK if via
+            == _VIA_DLPACK else BfApi.OFFSET_ACQUIRE_ARROW
+        )
+        if not api.has(offset):
+            raise type_error(
+                String(
+                    Self._name(),
+                    ": the installed bufferable core cannot acquire through ",
+                    protocol,
+                    " (it predates it: reinstall bufferable)",
+                )
+            )
+        var desc = Buffer()
+        var acquisition: AcquisitionPtr = None
+        # Writability is judged by `_from_descriptor` (the tensor's READ_ONLY
+        # flag), so a read-only source is refused with the same message as a
+        # read-only buffer, without calling the producer twice.
+        var flags = c_int(BufferFlags.FULL_RO.value)
+        var desc_ptr = Pointer(to=desc).unsafe_origin_cast[MutUnsafeAnyOrigin]()
+        var acq_ptr = Pointer(to=acquisition).unsafe_origin_cast[
+            MutUnsafeAnyOrigin
+        ]()
+        var rc: c_int
+        if via == _VIA_DLPACK:
+            rc = api.call_acquire_dlpack(
+                object_address(obj), flags, desc_ptr, acq_ptr
+            )
+        else:
+            rc = api.call_acquire_arrow(
+                object_address(obj), flags, desc_ptr, acq_ptr
+            )
+        if rc != 0:
+            # Take the pending exception before any other Python call (the
+            # type-name lookup would run with it set and lose it).
+            var text = String(_pending_python_error(String("")))
+            raise Error(Self._prefixed(text, Self._name(), obj))
+        try:
+            return Self._from_descriptor(
+                desc, acquisition, Self._type_name(obj)
+            )
+        except e:
+            api.acquisition_decref(acquisition)
+            raise e^
 
     @doc_hidden
     def __init__(
@@ -1445,10 +1617,6 @@ def _any_origin(
 
 
 def _format_of[dtype: DType]() -> StaticString:
-    """The PEP 3118 format of one `dtype` element (a NUL-terminated literal)."""
-    comptime if dtype == DType.bfloat16:
-        return "[ml_dtypes$bfloat16$]"
-    else:
-        from .buffer import format_of
-
-        return format_of[dtype]()
+    """The PEP 3118 format of one `dtype` element (a NUL-terminated literal;
+    extension types in the `[ml_dtypes$...$]` form)."""
+    return format_of[dtype]()
