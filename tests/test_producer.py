@@ -108,3 +108,65 @@ def test_indirect_layouts_are_real(shape, fmt, strides, suboffsets):
     for index in np.ndindex(*shape):
         assert ctype.from_address(chase(p, index)).value == values[index]
     m.release()
+
+
+def test_reported_negative_stride_offset_layout_under_debug_allocator():
+    # Regression: a scalar offset (or shape) was wrapped in a temporary tuple that died before it
+    # was read: a segfault under pytest, a TypeError naming freed memory's type when run directly.
+    # PYTHONMALLOC=debug poisons freed memory, so a use after free crashes this child every time.
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from bufferable.testing import Producer\n"
+        "import numpy as np\n"
+        "p = Producer((3, 4), 'd', strides=(-8, 24), offset=128)\n"
+        "q = Producer(7, 'h', offset=3)\n"
+        "assert (p.offset, p.nbytes, q.shape, q.offset) == (128, 208, (7,), 3)\n"
+        "a = np.asarray(p); a[...] = np.arange(12).reshape(3, 4)\n"
+        "assert memoryview(p).tolist() == a.tolist() and a.strides == (-8, 24)\n"
+        "print('ok')\n"
+    )
+    env = dict(os.environ, PYTHONMALLOC="debug", PYTHONPATH=os.pathsep.join(sys.path))
+    run = subprocess.run([sys.executable, "-X", "dev", "-c", code], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert run.returncode == 0 and run.stdout == "ok\n", run.stderr
+
+
+@pytest.mark.parametrize(
+    "kwargs,exc,message",
+    [
+        ({"offset": ()}, TypeError, "offset must be an int, not tuple"),  # used to read past the end
+        ({"offset": [200]}, TypeError, "offset must be an int, not list"),
+        ({"offset": "8"}, TypeError, "offset must be an int, not str"),
+        ({"offset": True}, TypeError, "offset must be an int, not bool"),
+        ({"offset": 2**64}, ValueError, "offset does not fit in 64 bits"),
+        ({"offset": 8}, ValueError, "offset 8 is too small"),
+        ({"format": "d\x00"}, ValueError, "NUL"),
+        ({"format": "\ud800"}, ValueError, "UTF-8"),
+        ({"format": b"d"}, TypeError, "format must be a str, not bytes"),
+    ],
+)
+def test_bad_offset_and_format_arguments(kwargs, exc, message):
+    kw = dict(format="d", strides=(-8, 24), offset=128)
+    kw.update(kwargs)
+    with pytest.raises(exc, match=message):
+        Producer((3, 4), **kw)
+
+
+@pytest.mark.parametrize(
+    "kwargs,exc,message",
+    [
+        ({"ndim": "2"}, TypeError, "ndim must be an int, not str"),
+        ({"ndim": 2**40}, ValueError, "ndim must fit in 32 bits"),
+        ({"itemsize": 1.0}, TypeError, "itemsize must be an int, not float"),
+        ({"itemsize": 2**70}, ValueError, "itemsize does not fit in 64 bits"),
+        ({"format": 3}, TypeError, "format must be a str, not int"),
+        ({"nbytes": 2**62}, MemoryError, "cannot allocate"),
+    ],
+)
+def test_bad_lying_arguments(kwargs, exc, message):
+    # (these were RuntimeError('std::bad_cast') / MemoryError('std::bad_alloc'))
+    with pytest.raises(exc, match=message):
+        Producer.lying((3,), **kwargs)

@@ -38,8 +38,11 @@ struct Mem {
   int64_t size = 0;
   Mem() = default;
   explicit Mem(int64_t n) : size(n) {
-    ptr = (char *) std::calloc((size_t) std::max<int64_t>(n, 1), 1);
-    if (!ptr) throw std::bad_alloc();
+    ptr = n < 0 ? nullptr : (char *) std::calloc((size_t) std::max<int64_t>(n, 1), 1);
+    if (!ptr) {
+      PyErr_Format(PyExc_MemoryError, "cannot allocate %lld bytes for a test Producer", (long long) n);
+      throw nb::python_error();
+    }
     ++live_allocations;
     live_bytes += n;
   }
@@ -63,6 +66,36 @@ struct Mem {
   throw nb::python_error();
 }
 
+// One Python int (any __index__ object but bool) -> int64, with messages that name the argument.
+int64_t int_arg(nb::handle h, const std::string &what) {
+  if (PyBool_Check(h.ptr()) || !PyIndex_Check(h.ptr()))
+    fail(PyExc_TypeError, what + " must be an int, not " + Py_TYPE(h.ptr())->tp_name);
+  nb::object idx = nb::steal(PyNumber_Index(h.ptr()));
+  if (!idx) throw nb::python_error();
+  int overflow = 0;
+  long long v = PyLong_AsLongLongAndOverflow(idx.ptr(), &overflow);
+  if (overflow) fail(PyExc_ValueError, what + " does not fit in 64 bits");
+  if (v == -1 && PyErr_Occurred()) throw nb::python_error();
+  return v;
+}
+
+// A Python str -> UTF-8 bytes for a C string: TypeError for other types, ValueError for a string
+// that UTF-8 cannot encode (lone surrogates) or that holds a NUL (C would silently truncate it).
+std::string str_arg(nb::handle h, const char *what) {
+  if (!PyUnicode_Check(h.ptr()))
+    fail(PyExc_TypeError, std::string(what) + " must be a str, not " + Py_TYPE(h.ptr())->tp_name);
+  Py_ssize_t n = 0;
+  const char *u = PyUnicode_AsUTF8AndSize(h.ptr(), &n);
+  if (!u) {
+    PyErr_Clear();
+    fail(PyExc_ValueError, std::string(what) + " is not encodable as UTF-8");
+  }
+  std::string out(u, (size_t) n);
+  if (out.find('\0') != std::string::npos)
+    fail(PyExc_ValueError, std::string(what) + " contains a NUL character");
+  return out;
+}
+
 // A Python sequence of ints (or one int when allow_scalar) -> int64 values, with messages that
 // name the argument and the position.
 std::vector<int64_t> int_list(nb::handle h, const char *what, bool allow_scalar = false) {
@@ -75,18 +108,8 @@ std::vector<int64_t> int_list(nb::handle h, const char *what, bool allow_scalar 
   nb::object seq = nb::steal(PySequence_Fast(h.ptr(), what));
   if (!seq) throw nb::python_error();
   Py_ssize_t n = PySequence_Fast_GET_SIZE(seq.ptr());
-  for (Py_ssize_t i = 0; i < n; ++i) {
-    PyObject *item = PySequence_Fast_GET_ITEM(seq.ptr(), i);
-    if (PyBool_Check(item) || !PyIndex_Check(item))
-      fail(PyExc_TypeError, std::string(what) + "[" + std::to_string(i) + "] must be an int, not " +
-                                Py_TYPE(item)->tp_name);
-    int overflow = 0;
-    nb::object idx = nb::steal(PyNumber_Index(item));
-    if (!idx) throw nb::python_error();
-    long long v = PyLong_AsLongLongAndOverflow(idx.ptr(), &overflow);
-    if (overflow) fail(PyExc_ValueError, std::string(what) + "[" + std::to_string(i) + "] does not fit in 64 bits");
-    out.push_back(v);
-  }
+  for (Py_ssize_t i = 0; i < n; ++i)
+    out.push_back(int_arg(PySequence_Fast_GET_ITEM(seq.ptr(), i), std::string(what) + "[" + std::to_string(i) + "]"));
   return out;
 }
 
@@ -144,9 +167,7 @@ struct Producer {
 // Lays out a checked Producer: validates, sizes and allocates (see the header comment).
 void build(Producer &p, nb::handle shape_h, nb::handle format_h, nb::handle strides_h,
            nb::handle offset_h, nb::handle suboffsets_h, bool readonly) {
-  if (!PyUnicode_Check(format_h.ptr()))
-    fail(PyExc_TypeError, std::string("format must be a str, not ") + Py_TYPE(format_h.ptr())->tp_name);
-  p.format = nb::cast<std::string>(format_h);
+  p.format = str_arg(format_h, "format");
   BfFormatInfo info;
   if (parse_format(p.format.c_str(), &info) < 0) throw nb::python_error();  // ValueError
   p.itemsize = info.itemsize;
@@ -202,8 +223,7 @@ void build(Producer &p, nb::handle shape_h, nb::handle format_h, nb::handle stri
   Reach top = empty ? Reach{} : reach(p.shape, p.strides, 0, seg_end(0));
   if (offset_h.is_none()) p.offset = -top.lo;
   else {
-    std::vector<int64_t> o = int_list(offset_h, "offset", true);
-    p.offset = o[0];
+    p.offset = int_arg(offset_h, "offset");  // one int (not a sequence: offset=() read past its end)
     if (p.offset < 0) fail(PyExc_ValueError, "offset must be >= 0, got " + std::to_string(p.offset));
     if (p.offset + top.lo < 0)
       fail(PyExc_ValueError, "offset " + std::to_string(p.offset) + " is too small: negative strides "
@@ -319,16 +339,21 @@ resize(nbytes) reallocates the storage (see its docstring).)")
              bool readonly, int64_t nbytes) {
             Producer p;
             p.null_format = format_h.is_none();
-            if (!p.null_format) p.format = nb::cast<std::string>(format_h);
+            if (!p.null_format) p.format = str_arg(format_h, "format");
             p.shape = int_list(shape_h, "shape", true);
-            p.ndim = ndim_h.is_none() ? (int) p.shape.size() : nb::cast<int>(ndim_h);
+            if (ndim_h.is_none()) p.ndim = (int) p.shape.size();
+            else {
+              const int64_t ndim = int_arg(ndim_h, "ndim");
+              if (ndim < INT32_MIN || ndim > INT32_MAX) fail(PyExc_ValueError, "ndim must fit in 32 bits (the descriptor's int32_t)");
+              p.ndim = (int) ndim;
+            }
             if (itemsize_h.is_none()) {
               BfFormatInfo info;
               if (parse_format(p.null_format ? "B" : p.format.c_str(), &info) < 0) {
                 PyErr_Clear();
                 p.itemsize = 1;
               } else p.itemsize = info.itemsize;
-            } else p.itemsize = nb::cast<int64_t>(itemsize_h);
+            } else p.itemsize = int_arg(itemsize_h, "itemsize");
             p.has_strides = !strides_h.is_none();
             if (p.has_strides) p.strides = int_list(strides_h, "strides");
             if (!suboffsets_h.is_none()) p.suboffsets = int_list(suboffsets_h, "suboffsets");
