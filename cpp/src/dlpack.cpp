@@ -88,6 +88,26 @@ bool parse_int_pair(PyObject *obj, const char *what, long long &a, long long &b)
   return !(b == -1 && PyErr_Occurred());
 }
 
+// The keyword names of __dlpack__, interned once. Callers (numpy, torch, CPython's own call
+// machinery for literal keywords) pass interned names, so a pointer comparison decides; any other
+// string object falls back to comparing characters.
+enum Keyword { kMaxVersion, kStream, kDlDevice, kCopy, kUnknown };
+
+Keyword keyword_of(PyObject *key) {
+  static const char *const names[] = {"max_version", "stream", "dl_device", "copy"};
+  static PyObject *const *interned = [] {
+    static PyObject *table[4];
+    for (int i = 0; i < 4; ++i)
+      if ((table[i] = PyUnicode_InternFromString(names[i])) == nullptr) PyErr_Clear();  // compare chars
+    return table;
+  }();
+  for (int i = 0; i < 4; ++i)
+    if (key == interned[i]) return static_cast<Keyword>(i);
+  for (int i = 0; i < 4; ++i)
+    if (PyUnicode_CompareWithASCIIString(key, names[i]) == 0) return static_cast<Keyword>(i);
+  return kUnknown;
+}
+
 bool parse_request(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, DLPackRequest &req) {
   if (nargs != 0) {
     PyErr_SetString(PyExc_TypeError, "__dlpack__() takes keyword-only arguments "
@@ -97,19 +117,20 @@ bool parse_request(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, D
   Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
   for (Py_ssize_t i = 0; i < nkw; ++i) {
     PyObject *key = PyTuple_GET_ITEM(kwnames, i), *value = args[i];
-    if (PyUnicode_CompareWithASCIIString(key, "max_version") == 0) {
+    const Keyword which = keyword_of(key);
+    if (which == kMaxVersion) {
       if (value == Py_None) continue;
       long long major, minor;
       if (!parse_int_pair(value, "max_version", major, minor)) return false;
       req.versioned = major >= 1;
       req.max_minor = major > 1 ? kDLPackMinor : (uint32_t)(minor < 0 ? 0 : minor);
-    } else if (PyUnicode_CompareWithASCIIString(key, "stream") == 0) {
+    } else if (which == kStream) {
       if (value != Py_None) {
         PyErr_Format(PyExc_ValueError,
                      "__dlpack__: stream must be None for CPU memory, got %R", value);
         return false;
       }
-    } else if (PyUnicode_CompareWithASCIIString(key, "dl_device") == 0) {
+    } else if (which == kDlDevice) {
       if (value == Py_None) continue;
       long long type, id;
       if (!parse_int_pair(value, "dl_device", type, id)) return false;
@@ -119,7 +140,7 @@ bool parse_request(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, D
                      "device (%lld, %lld)", type, id);
         return false;
       }
-    } else if (PyUnicode_CompareWithASCIIString(key, "copy") == 0) {
+    } else if (which == kCopy) {
       if (value == Py_None) continue;
       int truth = PyObject_IsTrue(value);
       if (truth < 0) return false;
@@ -134,7 +155,31 @@ bool parse_request(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, D
 
 }  // namespace
 
+// The common case without the format parser: one native-order letter ("f", "<d", "=i", "@q").
+bool simple_dtype(const char *f, DLDataType &dtype) {
+  if (f == nullptr) f = "B";
+  const bool little = PY_LITTLE_ENDIAN;
+  if (f[0] == '@' || f[0] == '=' || (little && f[0] == '<') || (!little && f[0] == '>')) ++f;
+  if (f[0] == '\0' || f[1] != '\0') return false;
+  switch (f[0]) {
+    case '?': dtype = {BF_DTYPE_BOOL, 8, 1}; return true;
+    case 'b': dtype = {BF_DTYPE_INT, 8, 1}; return true;
+    case 'B': dtype = {BF_DTYPE_UINT, 8, 1}; return true;
+    case 'h': dtype = {BF_DTYPE_INT, 16, 1}; return true;
+    case 'H': dtype = {BF_DTYPE_UINT, 16, 1}; return true;
+    case 'i': dtype = {BF_DTYPE_INT, 32, 1}; return true;
+    case 'I': dtype = {BF_DTYPE_UINT, 32, 1}; return true;
+    case 'q': dtype = {BF_DTYPE_INT, 64, 1}; return true;
+    case 'Q': dtype = {BF_DTYPE_UINT, 64, 1}; return true;
+    case 'e': dtype = {BF_DTYPE_FLOAT, 16, 1}; return true;
+    case 'f': dtype = {BF_DTYPE_FLOAT, 32, 1}; return true;
+    case 'd': dtype = {BF_DTYPE_FLOAT, 64, 1}; return true;
+    default: return false;  // 'l', 'n', ... depend on the prefix's sizes: let the parser decide
+  }
+}
+
 int dlpack_dtype(const Py_buffer &view, DLDataType &dtype) {
+  if (simple_dtype(view.format, dtype)) return 0;
   BfFormatInfo info;
   if (parse_format(view.format, &info) != 0) return -1;
   if (info.dtype.code == BF_DTYPE_NONE || info.dtype.lanes != 1) {
@@ -168,10 +213,13 @@ PyObject *dlpack_method(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
     PyBuffer_Release(&view);
     return nullptr;
   }
-  if (dtype.code >= BF_DTYPE_FLOAT8_E3M4 && !(req.versioned && req.max_minor >= 1)) {
+  // The float8 type codes were named in DLPack 1.1, but consumers that ask for (1, 0) read them
+  // (torch 2.x asks for (1, 0) and exports float8 itself in 1.0 capsules; a consumer that does
+  // not know a code refuses the tensor by its dtype). Only pre-1.0 (legacy) consumers are refused.
+  if (dtype.code >= BF_DTYPE_FLOAT8_E3M4 && !req.versioned) {
     PyBuffer_Release(&view);
-    PyErr_Format(PyExc_BufferError, "format '%s' needs DLPack 1.1 (float8 type codes); the "
-                 "consumer asked for an older version", view.format);
+    PyErr_Format(PyExc_BufferError, "format '%s' needs a versioned DLPack capsule (float8 type "
+                 "codes, DLPack 1.1); the consumer asked for a legacy one", view.format);
     return nullptr;
   }
   if (view.readonly && !req.versioned && req.copy != 1) {
