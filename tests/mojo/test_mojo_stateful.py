@@ -1,0 +1,104 @@
+"""Stateful test of a Mojo exporter: the state machine of tests/_stateful.py (the one that drives
+bufferable.testing.Producer in tests/test_stateful.py) over bftest.Vector, a resizable Mojo List of
+Int32 whose ExportCounter Python reads through stats() and whose resize() must raise BufferError
+while any export is live (keeping its data). After every step: what each consumer reads equals the
+model, and what Vector.get reads from the Mojo side too; the counter's live/acquired/released are
+exact. Derandomized; the steps are counted and must reach 10,000 per run."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import run_state_machine_as_test
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _stateful import ExportMachine, Subject  # noqa: E402
+
+MIN_STEPS = 10_000
+SETTINGS = settings(max_examples=260, stateful_step_count=60, derandomize=True, database=None,
+                    deadline=None, suppress_health_check=list(HealthCheck), print_blob=True)
+
+
+class VectorSubject(Subject):
+    """bftest.Vector(n): Int32 values 0..n-1; resize(n) keeps a prefix and fills with -1."""
+
+    layouts = [0, 1, 5, 12]  # initial lengths
+
+    def __init__(self, vector_type):
+        self.Vector = vector_type
+
+    def make(self, n):
+        v = self.Vector(n)
+        return v, None, np.arange(n, dtype=np.int32)
+
+    def is_subject(self, obj):
+        return type(obj) is self.Vector
+
+    def counters(self, v):
+        live, acquired, released = v.stats()
+        return acquired, released, live
+
+    def resize_args(self, n):
+        return st.integers(-1, 12)
+
+    def expected_resize_error(self, n, live, layout):
+        if live:
+            return BufferError
+        return ValueError if n < 0 else None
+
+    def resize(self, v, n, model_bytes, model):
+        v.resize(n)
+        kept = model[:n]
+        return None, np.concatenate([kept, np.full(n - len(kept), -1, np.int32)])
+
+    def check_own(self, v, model_bytes, model):
+        assert [v.get(i) for i in range(len(model))] == model.tolist()
+        try:
+            v.get(len(model))
+        except IndexError:
+            pass
+        else:
+            raise AssertionError("Vector.get past the end did not raise IndexError")
+
+
+def test_mojo_vector_state_machine(bftest):
+    class VectorMachine(ExportMachine):
+        subject = VectorSubject(bftest.Vector)
+
+    VectorMachine.reset_counts()
+    run_state_machine_as_test(VectorMachine, settings=SETTINGS)
+    print(f"\nMojo Vector state machine: {VectorMachine.summary()}")
+    assert VectorMachine.steps >= MIN_STEPS, VectorMachine.steps
+    assert VectorMachine.outcomes["resize refused (BufferError)"] > 100
+    assert VectorMachine.outcomes["write via numpy"] > 100
+
+
+def test_eight_threads_share_a_mojo_vector(bftest):
+    """tests/test_threads.py's workers on Mojo Vectors: exports, releases (incl. from native
+    threads), writes read back through fresh exports, resizes refused while exported; exact
+    ExportCounter figures at the end."""
+    import random
+
+    from test_threads import SECONDS, THREADS, hammer
+
+    Vector = bftest.Vector
+    objects = [Vector(16), Vector(64)]
+    lengths = {id(v): len(np.asarray(v)) for v in objects}
+
+    def counters(v):
+        live, acquired, released = v.stats()
+        assert acquired - released == live
+        return acquired, released, 0
+
+    def resize(v):  # grows or shrinks the tail; indices < 16 (the workers' own) are kept
+        v.resize(lengths[id(v)] + random.randrange(0, 9))
+
+    ops, grown, refused = hammer(objects, counters, resize, lambda: Vector(16), seed=1)
+    print(f"\n{THREADS} threads, {SECONDS} s: {ops} exports over {len(objects)} Mojo Vectors, "
+          f"{grown} resizes, {refused} refused while exported")
+    for v in objects:
+        live, acquired, released = v.stats()
+        assert live == 0 and acquired == released > 0
