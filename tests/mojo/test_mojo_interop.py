@@ -338,21 +338,21 @@ def test_read_only_memory_view_export(b):
 
 
 def test_memory_view_exports_through_arrow(b):
-    src = np.linspace(0, 1, 101)
-    v = b.view_f64_1d(src)
+    src = np.linspace(0, 1, 101, dtype=np.float32)
+    v = b.view_f32_1d(src)
     arr = pa.array(v)
     assert arr.buffers()[1].address == address(src) and arr.to_pylist() == src.tolist()
-    assert b.exports_f64_1d(v) == 1
+    assert b.exports_f32_1d(v) == 1
     del arr
     gc.collect()
-    assert b.exports_f64_1d(v) == 0
+    assert b.exports_f32_1d(v) == 0
     # a strided view: DLPack carries it, Arrow refuses it
-    s = b.view_f64_1d_step(src)
-    assert np.from_dlpack(s).strides == (16,)
+    s = b.view_f32_1d_step(src)
+    assert np.from_dlpack(s).strides == (8,)
     with pytest.raises(BufferError, match="contiguous"):
         s.__arrow_c_array__()
     gc.collect()
-    assert b.exports_f64_1d(s) == 0
+    assert b.exports_f32_1d(s) == 0
 
 
 @needs_torch

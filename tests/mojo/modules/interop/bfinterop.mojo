@@ -239,7 +239,9 @@ struct Packed(Bufferable, Writable):
 
 comptime View2F32 = MemoryView[DType.float32, 2]
 comptime View2F32RO = MemoryView[DType.float32, 2, mut=False]
-comptime View1F64 = MemoryView[DType.float64, 1]
+# float32, not float64: memory_view_module binds MemoryView[float64, 1], and Mojo 1.2.0 binds a
+# Mojo type to one Python type per process (the second import fails).
+comptime View1F32 = MemoryView[DType.float32, 1]
 comptime View1F64RO = MemoryView[DType.float64, 1, mut=False]
 
 
@@ -288,7 +290,7 @@ def dlpack_f32_2d_c(mut s: PythonObject, mut a: PythonObject) raises -> PythonOb
 
 
 def dlpack_f64_1d(mut s: PythonObject, mut a: PythonObject) raises -> PythonObject:
-    return _info(View1F64.from_dlpack(a[0]))
+    return _info(MemoryView[DType.float64, 1].from_dlpack(a[0]))
 
 
 def dlpack_values[
@@ -375,13 +377,13 @@ def view_f32_2d_transposed(mut s: PythonObject, mut a: PythonObject) raises -> P
     return PythonObject(alloc=View2F32(a[0]).permute(1, 0))
 
 
-def view_f64_1d(mut s: PythonObject, mut a: PythonObject) raises -> PythonObject:
-    return PythonObject(alloc=View1F64(a[0]))
+def view_f32_1d(mut s: PythonObject, mut a: PythonObject) raises -> PythonObject:
+    return PythonObject(alloc=View1F32(a[0]))
 
 
-def view_f64_1d_step(mut s: PythonObject, mut a: PythonObject) raises -> PythonObject:
+def view_f32_1d_step(mut s: PythonObject, mut a: PythonObject) raises -> PythonObject:
     """Returns v[::2], a strided 1-D view (Arrow refuses it)."""
-    return PythonObject(alloc=View1F64(a[0])[::2])
+    return PythonObject(alloc=View1F32(a[0])[::2])
 
 
 def view_bf16_2d(mut s: PythonObject, mut a: PythonObject) raises -> PythonObject:
@@ -428,8 +430,8 @@ def PyInit_bfinterop() abi("C") -> PythonObject:
         add_buffer_protocol[View2F32](t1)
         ref t2 = m.add_type[View2F32RO]("View2F32RO")
         add_buffer_protocol[View2F32RO](t2)
-        ref t3 = m.add_type[View1F64]("View1F64")
-        add_buffer_protocol[View1F64](t3)
+        ref t3 = m.add_type[View1F32]("View1F32")
+        add_buffer_protocol[View1F32](t3)
         ref t4 = m.add_type[View1F64RO]("View1F64RO")
         add_buffer_protocol[View1F64RO](t4)
         ref t5 = m.add_type[MemoryView[DType.bfloat16, 2]]("View2BF16")
@@ -470,13 +472,13 @@ def PyInit_bfinterop() abi("C") -> PythonObject:
         m.def_py_c_function(py_method[view_f32_2d], "view_f32_2d")
         m.def_py_c_function(py_method[view_f32_2d_ro], "view_f32_2d_ro")
         m.def_py_c_function(py_method[view_f32_2d_transposed], "view_f32_2d_transposed")
-        m.def_py_c_function(py_method[view_f64_1d], "view_f64_1d")
-        m.def_py_c_function(py_method[view_f64_1d_step], "view_f64_1d_step")
+        m.def_py_c_function(py_method[view_f32_1d], "view_f32_1d")
+        m.def_py_c_function(py_method[view_f32_1d_step], "view_f32_1d_step")
         m.def_py_c_function(py_method[view_bf16_2d], "view_bf16_2d")
         m.def_py_c_function(py_method[view_f8e4m3fn_1d], "view_f8e4m3fn_1d")
         m.def_py_c_function(py_method[view_exports[DType.float32, 2, True]], "exports_f32_2d")
         m.def_py_c_function(py_method[view_exports[DType.float32, 2, False]], "exports_f32_2d_ro")
-        m.def_py_c_function(py_method[view_exports[DType.float64, 1, True]], "exports_f64_1d")
+        m.def_py_c_function(py_method[view_exports[DType.float32, 1, True]], "exports_f32_1d")
         m.def_py_c_function(py_method[view_exports[DType.float64, 1, False]], "exports_f64_1d_ro")
         return finalize_module(m)
     except e:
