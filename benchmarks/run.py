@@ -2,8 +2,8 @@
 
     python benchmarks/run.py [--out DIR] [--quick]
 
-Measured in one run (one process, but for DLPack/Arrow: see ``interop_rows``), over sizes from 1 KiB to 256 MiB (ratios are only ever taken between numbers
-measured in the same run, timed in interleaved rounds, best round wins: see timing.py):
+Measured in one run and one process, over sizes from 1 KiB to 256 MiB (ratios are only ever
+taken between numbers measured in the same run, timed in interleaved rounds, best round wins: see timing.py):
 
 - export (issues 2 and 3): ``memoryview(x)`` and ``np.asarray(x)`` on the core's testing
   ``Producer``, on a Mojo ``Bufferable`` struct (``Float64`` of tests/mojo/modules/bftest.mojo)
@@ -42,7 +42,7 @@ if str(HERE) not in sys.path:
 
 import numpy as np  # noqa: E402
 
-import bench_interop  # noqa: E402  (measured in a child process: see interop_rows)
+import bench_interop  # noqa: E402
 import bench_memory_view  # noqa: E402
 import bench_mojo_export  # noqa: E402
 import mojo_modules  # noqa: E402
@@ -182,33 +182,11 @@ def copy_rows(sizes: dict[str, int], rounds: Rounds) -> list[Row]:
 
 
 def interop_rows(sizes: dict[str, int], rounds: Rounds) -> list[Row]:
-    """Issue 6: np.from_dlpack / pyarrow.array on the Producer and the Mojo struct vs an ndarray.
-
-    Measured by ``bench_interop.measure`` in a child process: its Mojo module (bfinterop) and
-    the MemoryView one (memory_view_module) both bind ``MemoryView[DType.float64, 1]`` as a Python
-    type, and Mojo 1.2.0 binds a Mojo type at most once per process (the second import aborts).
-    Every ratio is still taken between numbers of the same interleaved rounds (in the child)."""
-    import subprocess
-
-    code = (
-        "import json, sys; sys.path.insert(0, sys.argv[1]); import bench_interop; "
-        "rows = bench_interop.measure(json.loads(sys.argv[2]), **json.loads(sys.argv[3])); "
-        "print(json.dumps([dict(path=r.path, size=r.size, nbytes=r.nbytes, seconds=r.seconds, "
-        "baseline=r.baseline, baseline_seconds=r.baseline_seconds) for r in rows]))"
-    )
-    # env: Python's copy of the environment. A loaded Mojo module sets PYTHONEXECUTABLE (and more)
-    # in the process's C-level environment, which a child would inherit: it would then not start
-    # as this venv's Python.
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(HERE), json.dumps(sizes), json.dumps(rounds.kw())],
-        capture_output=True, text=True, env=dict(os.environ),
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"the DLPack/Arrow measurement failed:\n{done.stdout}\n{done.stderr}")
-    rows = []
-    for r in json.loads(done.stdout.strip().splitlines()[-1]):
-        rows.append(Row(section="DLPack/Arrow", **r, target=None if r["baseline"] is None else f"<= {TARGET_INTEROP}"))
-    return rows
+    """Issue 6: np.from_dlpack / pyarrow.array on the Producer and the Mojo struct vs an ndarray."""
+    return [Row(section="DLPack/Arrow", path=r.path, size=r.size, nbytes=r.nbytes,
+                seconds=r.seconds, baseline=r.baseline, baseline_seconds=r.baseline_seconds,
+                target=None if r.baseline is None else f"<= {TARGET_INTEROP}")
+            for r in bench_interop.measure(sizes, **rounds.kw())]
 
 
 def memory_view_rows(sizes: dict[str, int], rounds: Rounds) -> list[Row]:
