@@ -21,9 +21,11 @@ from __future__ import annotations
 import collections
 import ctypes
 import itertools
+import os
 import sys
 
 import numpy as np
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -34,6 +36,20 @@ try:
     import pyarrow as pa
 except ImportError:  # pragma: no cover - pyarrow is a test dependency
     pa = None
+
+# BUFFERABLE_STATEFUL_FRACTION scales the number of examples and the required step count (the
+# valgrind script runs a tenth); the default 1 is what CI runs: at least 10,000 steps per machine.
+FRACTION = float(os.environ.get("BUFFERABLE_STATEFUL_FRACTION", "1"))
+MIN_STEPS = max(1, int(10_000 * FRACTION))
+
+
+def machine_settings(max_examples: int, **changes) -> settings:
+    """Derandomized settings for a full run: max_examples scaled by FRACTION, 60 steps at most per
+    example, no example database, no deadline (valgrind and the debug allocator are slow)."""
+    return settings(max_examples=max(1, round(max_examples * FRACTION)), stateful_step_count=60,
+                    derandomize=True, database=None, deadline=None,
+                    suppress_health_check=list(HealthCheck), print_blob=True, **changes)
+
 
 MAX_HOLDERS = 10
 VALUES = st.integers(0, 100)  # representable in every dtype the layouts use

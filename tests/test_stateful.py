@@ -10,18 +10,16 @@ import sys
 import traceback
 
 import numpy as np
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 
 from bufferable.testing import Acquisition, Producer, live_allocations
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
-from _stateful import ExportMachine, Subject  # noqa: E402
+from _stateful import MIN_STEPS, ExportMachine, Subject, machine_settings  # noqa: E402
 
-MIN_STEPS = 10_000
-SETTINGS = settings(max_examples=260, stateful_step_count=60, derandomize=True, database=None,
-                    deadline=None, suppress_health_check=list(HealthCheck), print_blob=True)
+SETTINGS = machine_settings(260)
 
 # shape, format, strides (None: C-contiguous, stated as NULL), offset (None: smallest), readonly
 LAYOUTS = [

@@ -10,16 +10,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _stateful import ExportMachine, Subject  # noqa: E402
+from _stateful import MIN_STEPS, ExportMachine, Subject, machine_settings  # noqa: E402
 
-MIN_STEPS = 10_000
-SETTINGS = settings(max_examples=260, stateful_step_count=60, derandomize=True, database=None,
-                    deadline=None, suppress_health_check=list(HealthCheck), print_blob=True)
+SETTINGS = machine_settings(260)
 
 
 class VectorSubject(Subject):
@@ -72,8 +69,8 @@ def test_mojo_vector_state_machine(bftest):
     run_state_machine_as_test(VectorMachine, settings=SETTINGS)
     print(f"\nMojo Vector state machine: {VectorMachine.summary()}")
     assert VectorMachine.steps >= MIN_STEPS, VectorMachine.steps
-    assert VectorMachine.outcomes["resize refused (BufferError)"] > 100
-    assert VectorMachine.outcomes["write via numpy"] > 100
+    assert VectorMachine.outcomes["resize refused (BufferError)"] > MIN_STEPS // 100
+    assert VectorMachine.outcomes["write via numpy"] > MIN_STEPS // 100
 
 
 def test_eight_threads_share_a_mojo_vector(bftest):
