@@ -9,8 +9,6 @@ unchanged checkout never compiles twice. :func:`load` imports a module at most o
 from __future__ import annotations
 
 import concurrent.futures
-import importlib.machinery
-import importlib.util
 import os
 import sys
 import time
@@ -57,13 +55,8 @@ def build_all(sources: list[Path], jobs: int = 2) -> None:
 
 def load(source: Path) -> ModuleType:
     """Builds ``source`` if needed and imports it under its stem (once per process)."""
-    name = source.stem
-    if name in sys.modules:
-        return sys.modules[name]
-    path = _build(source)
-    loader = importlib.machinery.ExtensionFileLoader(name, str(path))
-    spec = importlib.util.spec_from_file_location(name, str(path), loader=loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    sys.modules[name] = module
-    return module
+    from bufferable.build import load_extension
+
+    if source.stem in sys.modules:
+        return sys.modules[source.stem]
+    return load_extension(_build(source), source.stem)

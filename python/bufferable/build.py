@@ -13,6 +13,8 @@ never inside pip's isolated build environment, which is deleted after the instal
 from __future__ import annotations
 
 import hashlib
+import importlib.machinery
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -258,3 +260,32 @@ def cached_build(
             except OSError:  # another process may be using or removing it
                 pass
     return target
+
+
+def load_extension(path: str | os.PathLike, name: str):
+    """Import the extension module file ``path`` as ``name`` (once per process).
+
+    A Mojo-built extension is named ``<stem>.<hash><EXT_SUFFIX>`` in a cache, so the ordinary
+    import machinery would not find it under ``name``. A module already in ``sys.modules`` under
+    ``name`` is returned as it is: Mojo 1.2.0 binds each Mojo type to one Python type per process,
+    so loading a second copy would fail.
+
+    Args:
+        path: The built shared library.
+        name: The module name (the ``PyInit_<name>`` it defines).
+
+    Returns:
+        The module, registered in ``sys.modules``.
+
+    Raises:
+        ImportError: The module failed to initialize.
+    """
+    loaded = sys.modules.get(name)
+    if loaded is not None:
+        return loaded
+    loader = importlib.machinery.ExtensionFileLoader(name, str(path))
+    spec = importlib.util.spec_from_file_location(name, str(path), loader=loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    sys.modules[name] = module
+    return module

@@ -4,8 +4,6 @@ hash (so an unchanged checkout reuses the previous session's build), and importe
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import os
 import sys
 import tempfile
@@ -37,18 +35,17 @@ def _require_mojo() -> None:
 def load_mojo_module(source: Path):
     """Build `source` (cached) and import it under its stem."""
     _require_mojo()
-    from bufferable.build import cached_build
+    from bufferable.build import cached_build, load_extension
 
-    name = source.stem
-    if name in sys.modules:
-        return sys.modules[name]
-    path = cached_build(source, _cache_dir())
-    loader = importlib.machinery.ExtensionFileLoader(name, str(path))
-    spec = importlib.util.spec_from_file_location(name, str(path), loader=loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    sys.modules[name] = module
-    return module
+    if source.stem in sys.modules:
+        return sys.modules[source.stem]
+    return load_extension(cached_build(source, _cache_dir()), source.stem)
+
+
+@pytest.fixture(scope="session")
+def mojo_module():
+    """`load_mojo_module`, for test files that build a module of their own."""
+    return load_mojo_module
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import array
 import gc
-import importlib.machinery
-import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -23,24 +21,9 @@ HERE = Path(__file__).resolve().parent
 
 
 @pytest.fixture(scope="session")
-def mv(mojo_cache_dir):
+def mv(mojo_module):
     """The compiled test module (built once per session, cached by content hash)."""
-    from bufferable.build import cached_build, find_mojo
-
-    try:
-        find_mojo()
-    except FileNotFoundError as error:
-        pytest.skip(f"no Mojo compiler: {error}")
-    name = "memory_view_module"
-    if name in sys.modules:
-        return sys.modules[name]
-    path = cached_build(HERE / f"{name}.mojo", mojo_cache_dir)
-    loader = importlib.machinery.ExtensionFileLoader(name, str(path))
-    spec = importlib.util.spec_from_file_location(name, str(path), loader=loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    sys.modules[name] = module
-    return module
+    return mojo_module(HERE / "memory_view_module.mojo")
 
 
 def Producer(*args, **kwargs):

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import ctypes
 import gc
-import importlib.machinery
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -41,30 +39,10 @@ needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
 SOURCE = Path(__file__).resolve().parent / "modules" / "interop" / "bfinterop.mojo"
 
 
-def load_interop_module(cache_dir):
-    """Build bfinterop.mojo (cached by content hash) and import it."""
-    from bufferable.build import cached_build, find_mojo
-
-    try:
-        find_mojo()
-    except FileNotFoundError as error:
-        pytest.skip(f"no Mojo compiler: {error}")
-    name = SOURCE.stem
-    if name in sys.modules:
-        return sys.modules[name]
-    path = cached_build(SOURCE, cache_dir)
-    loader = importlib.machinery.ExtensionFileLoader(name, str(path))
-    spec = importlib.util.spec_from_file_location(name, str(path), loader=loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    sys.modules[name] = module
-    return module
-
-
 @pytest.fixture(scope="module")
-def b(mojo_cache_dir):
+def b(mojo_module):
     """The compiled test module (built once per content hash)."""
-    return load_interop_module(mojo_cache_dir)
+    return mojo_module(SOURCE)
 
 
 # --- helpers ------------------------------------------------------------------------------------

@@ -9,8 +9,6 @@ compiler, so later runs import it at once and any change rebuilds it.
 from __future__ import annotations
 
 import hashlib
-import importlib.machinery
-import importlib.util
 import os
 import sys
 import threading
@@ -20,6 +18,7 @@ from types import ModuleType
 from typing import TextIO
 
 from ..build import MojoBuildError, cached_build, cached_path, find_mojo
+from ..build import load_extension as load_extension_file
 
 __all__ = ["EXTENSION_MODULE_NAME", "EXTENSION_ROOT", "MOJO_SOURCE_DIR", "MojoBuildError", "build_extension",
            "cache_dir", "find_mojo", "load_extension"]
@@ -123,10 +122,4 @@ def load_extension(progress: TextIO | None = sys.stderr) -> ModuleType:
     loaded = sys.modules.get(EXTENSION_MODULE_NAME)
     if loaded is not None:
         return loaded
-    path = build_extension(progress)
-    loader = importlib.machinery.ExtensionFileLoader(EXTENSION_MODULE_NAME, str(path))
-    spec = importlib.util.spec_from_file_location(EXTENSION_MODULE_NAME, path, loader=loader)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    sys.modules[EXTENSION_MODULE_NAME] = module
-    return module
+    return load_extension_file(build_extension(progress), EXTENSION_MODULE_NAME)
