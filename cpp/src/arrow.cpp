@@ -17,6 +17,7 @@
 #include <string>
 
 #include "interop_abi.h"
+#include "scalar_types.h"
 
 namespace bf {
 using namespace abi;
@@ -43,21 +44,13 @@ const char *arrow_format(const Py_buffer &view) {
                  "arrays are native-endian", fmt);
     return nullptr;
   }
-  switch (t.code) {
-    case BF_DTYPE_INT:
-      switch (t.bits) { case 8: return "c"; case 16: return "s"; case 32: return "i"; case 64: return "l"; }
-      break;
-    case BF_DTYPE_UINT:
-      switch (t.bits) { case 8: return "C"; case 16: return "S"; case 32: return "I"; case 64: return "L"; }
-      break;
-    case BF_DTYPE_FLOAT:
-      switch (t.bits) { case 16: return "e"; case 32: return "f"; case 64: return "g"; }
-      break;
-    case BF_DTYPE_BOOL:
-      PyErr_SetString(PyExc_BufferError, "Arrow booleans are bit-packed: a one-byte-per-value "
-                      "'?' buffer cannot be shared with Arrow without a copy");
-      return nullptr;
+  if (t.code == BF_DTYPE_BOOL) {
+    PyErr_SetString(PyExc_BufferError, "Arrow booleans are bit-packed: a one-byte-per-value "
+                    "'?' buffer cannot be shared with Arrow without a copy");
+    return nullptr;
   }
+  const ScalarType *s = t.code == BF_DTYPE_NONE ? nullptr : scalar_by_dtype(t);
+  if (s != nullptr && s->arrow != nullptr) return s->arrow;
   PyErr_Format(PyExc_BufferError, "Arrow has no fixed-width primitive type for format '%s'", fmt);
   return nullptr;
 }
@@ -196,11 +189,7 @@ void release_arrow_import(void *ctx) {
 
 // The buffer format and item size of an Arrow primitive format string, or NULL with BufferError.
 const char *buffer_format(const char *arrow, int64_t &itemsize) {
-  static const struct { const char *arrow, *format; int64_t size; } table[] = {
-      {"c", "b", 1}, {"C", "B", 1}, {"s", "h", 2}, {"S", "H", 2}, {"i", "i", 4}, {"I", "I", 4},
-      {"l", "q", 8}, {"L", "Q", 8}, {"e", "e", 2}, {"f", "f", 4}, {"g", "d", 8}};
-  for (const auto &e : table)
-    if (std::strcmp(arrow, e.arrow) == 0) return itemsize = e.size, e.format;
+  if (const ScalarType *s = scalar_by_arrow(arrow)) return itemsize = s->dtype.bits / 8, s->format;
   PyErr_Format(PyExc_BufferError, "Arrow type '%s' is not a fixed-width primitive type that a "
                "buffer can describe (booleans are bit-packed; nested and variable-size types "
                "have several buffers)", arrow);

@@ -21,6 +21,7 @@
 #include <cstring>
 
 #include "interop_abi.h"
+#include "scalar_types.h"
 
 namespace bf {
 using namespace abi;
@@ -155,31 +156,12 @@ bool parse_request(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, D
 
 }  // namespace
 
-// The common case without the format parser: one native-order letter ("f", "<d", "=i", "@q").
-bool simple_dtype(const char *f, DLDataType &dtype) {
-  if (f == nullptr) f = "B";
-  const bool little = PY_LITTLE_ENDIAN;
-  if (f[0] == '@' || f[0] == '=' || (little && f[0] == '<') || (!little && f[0] == '>')) ++f;
-  if (f[0] == '\0' || f[1] != '\0') return false;
-  switch (f[0]) {
-    case '?': dtype = {BF_DTYPE_BOOL, 8, 1}; return true;
-    case 'b': dtype = {BF_DTYPE_INT, 8, 1}; return true;
-    case 'B': dtype = {BF_DTYPE_UINT, 8, 1}; return true;
-    case 'h': dtype = {BF_DTYPE_INT, 16, 1}; return true;
-    case 'H': dtype = {BF_DTYPE_UINT, 16, 1}; return true;
-    case 'i': dtype = {BF_DTYPE_INT, 32, 1}; return true;
-    case 'I': dtype = {BF_DTYPE_UINT, 32, 1}; return true;
-    case 'q': dtype = {BF_DTYPE_INT, 64, 1}; return true;
-    case 'Q': dtype = {BF_DTYPE_UINT, 64, 1}; return true;
-    case 'e': dtype = {BF_DTYPE_FLOAT, 16, 1}; return true;
-    case 'f': dtype = {BF_DTYPE_FLOAT, 32, 1}; return true;
-    case 'd': dtype = {BF_DTYPE_FLOAT, 64, 1}; return true;
-    default: return false;  // 'l', 'n', ... depend on the prefix's sizes: let the parser decide
-  }
-}
-
 int dlpack_dtype(const Py_buffer &view, DLDataType &dtype) {
-  if (simple_dtype(view.format, dtype)) return 0;
+  // The common case without the format parser: one native-order letter.
+  if (const ScalarType *s = scalar_by_letter(view.format)) {
+    dtype = DLDataType{s->dtype.code, s->dtype.bits, s->dtype.lanes};
+    return 0;
+  }
   BfFormatInfo info;
   if (parse_format(view.format, &info) != 0) return -1;
   if (info.dtype.code == BF_DTYPE_NONE || info.dtype.lanes != 1) {
@@ -323,32 +305,7 @@ void release_import(void *ctx) {
 
 // The PEP 3118 format of a DLPack data type (static strings), or NULL with BufferError.
 const char *format_of(const DLDataType &t) {
-  if (t.lanes == 1) {
-    switch (t.code) {
-      case BF_DTYPE_INT:
-        switch (t.bits) { case 8: return "b"; case 16: return "h"; case 32: return "i"; case 64: return "q"; }
-        break;
-      case BF_DTYPE_UINT:
-        switch (t.bits) { case 8: return "B"; case 16: return "H"; case 32: return "I"; case 64: return "Q"; }
-        break;
-      case BF_DTYPE_FLOAT:
-        switch (t.bits) { case 16: return "e"; case 32: return "f"; case 64: return "d"; }
-        break;
-      case BF_DTYPE_COMPLEX:
-        switch (t.bits) { case 64: return "Zf"; case 128: return "Zd"; }
-        break;
-      case BF_DTYPE_BOOL: if (t.bits == 8) return "?"; break;
-      case BF_DTYPE_BFLOAT: if (t.bits == 16) return "[ml_dtypes$bfloat16$]"; break;
-      case BF_DTYPE_FLOAT8_E3M4: if (t.bits == 8) return "[ml_dtypes$float8_e3m4$]"; break;
-      case BF_DTYPE_FLOAT8_E4M3: if (t.bits == 8) return "[ml_dtypes$float8_e4m3$]"; break;
-      case BF_DTYPE_FLOAT8_E4M3B11FNUZ: if (t.bits == 8) return "[ml_dtypes$float8_e4m3b11fnuz$]"; break;
-      case BF_DTYPE_FLOAT8_E4M3FN: if (t.bits == 8) return "[ml_dtypes$float8_e4m3fn$]"; break;
-      case BF_DTYPE_FLOAT8_E4M3FNUZ: if (t.bits == 8) return "[ml_dtypes$float8_e4m3fnuz$]"; break;
-      case BF_DTYPE_FLOAT8_E5M2: if (t.bits == 8) return "[ml_dtypes$float8_e5m2$]"; break;
-      case BF_DTYPE_FLOAT8_E5M2FNUZ: if (t.bits == 8) return "[ml_dtypes$float8_e5m2fnuz$]"; break;
-      case BF_DTYPE_FLOAT8_E8M0FNU: if (t.bits == 8) return "[ml_dtypes$float8_e8m0fnu$]"; break;
-    }
-  }
+  if (const ScalarType *s = scalar_by_dtype(BfDataType{t.code, t.bits, t.lanes})) return s->format;
   PyErr_Format(PyExc_BufferError, "DLPack data type (code %d, bits %d, lanes %d) has no buffer "
                "format", (int)t.code, (int)t.bits, (int)t.lanes);
   return nullptr;
