@@ -27,7 +27,8 @@ import sys
 import numpy as np
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant, precondition, rule,
+                                 run_state_machine_as_test)
 
 from bufferable import BufferFlags
 from bufferable.testing import Acquisition
@@ -49,6 +50,19 @@ def machine_settings(max_examples: int, **changes) -> settings:
     return settings(max_examples=max(1, round(max_examples * FRACTION)), stateful_step_count=60,
                     derandomize=True, database=None, deadline=None,
                     suppress_health_check=list(HealthCheck), print_blob=True, **changes)
+
+
+def run_counted(machine, max_examples: int) -> int:
+    """Run `machine` derandomized until one run reaches MIN_STEPS steps (doubling the examples if
+    a hypothesis version draws shorter runs than the one these defaults were sized on); returns
+    the steps of that run, which `machine.summary()` details."""
+    for _ in range(4):
+        machine.reset_counts()
+        run_state_machine_as_test(machine, settings=machine_settings(max_examples))
+        if machine.steps >= MIN_STEPS:
+            break
+        max_examples *= 2
+    return machine.steps
 
 
 MAX_HOLDERS = 10

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.stateful import run_state_machine_as_test
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _stateful import MIN_STEPS, ExportMachine, Subject, machine_settings  # noqa: E402
+from _stateful import MIN_STEPS, ExportMachine, Subject, run_counted  # noqa: E402
 
-SETTINGS = machine_settings(260)
+EXAMPLES = 260  # ~11,300 steps with hypothesis 6.170
 
 
 class VectorSubject(Subject):
@@ -65,8 +64,7 @@ def test_mojo_vector_state_machine(bftest):
     class VectorMachine(ExportMachine):
         subject = VectorSubject(bftest.Vector)
 
-    VectorMachine.reset_counts()
-    run_state_machine_as_test(VectorMachine, settings=SETTINGS)
+    run_counted(VectorMachine, EXAMPLES)
     print(f"\nMojo Vector state machine: {VectorMachine.summary()}")
     assert VectorMachine.steps >= MIN_STEPS, VectorMachine.steps
     assert VectorMachine.outcomes["resize refused (BufferError)"] > MIN_STEPS // 100
