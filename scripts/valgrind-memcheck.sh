@@ -65,6 +65,7 @@ BUFFERABLE_STATEFUL_FRACTION=${BUFFERABLE_STATEFUL_FRACTION:-0.1} \
 status=$?
 set -e
 
+echo
 "$PYTHON" - "$LOG" <<'PY'
 import collections, re, sys
 text = open(sys.argv[1]).read()
