@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import os
+import subprocess
 import sys
 import traceback
 from pathlib import Path
@@ -161,7 +163,7 @@ def failure_of(machine) -> str:
     raise AssertionError(f"{machine.__name__}: the invariants missed a deliberate bug")
 
 
-def test_machine_catches_a_wrong_model():
+def check_machine_catches_a_wrong_model():
     """The machine is not vacuous: when the model disagrees with the memory (one element off),
     the contents invariant fails."""
 
@@ -178,7 +180,7 @@ def test_machine_catches_a_wrong_model():
     assert "the model" in failure_of(BrokenMachine)
 
 
-def test_machine_catches_a_leaked_export():
+def check_machine_catches_a_leaked_export():
     """...and when a consumer leaves the model but stays alive (a leaked export), the
     live-export invariant fails."""
     hidden = []
@@ -197,3 +199,13 @@ def test_machine_catches_a_leaked_export():
             if isinstance(hidden[-1], Acquisition) and hidden[-1].held:
                 hidden[-1].decref()
             hidden.pop()
+
+
+def test_machine_catches_deliberate_bugs():
+    """The two broken machines above must fail. They run in a child interpreter: hypothesis keeps
+    the failures it saw (and the Producers their frames reference) until the process exits."""
+    code = ("import test_stateful as t; t.check_machine_catches_a_wrong_model(); "
+            "t.check_machine_catches_a_leaked_export(); print('caught both')")
+    run = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent,
+                         capture_output=True, text=True, timeout=600, env=dict(os.environ))
+    assert run.returncode == 0 and "caught both" in run.stdout, run.stdout + run.stderr
