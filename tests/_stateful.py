@@ -18,6 +18,7 @@ counts as a refusal and changes nothing else. `Subject` adapts the machine to on
 """
 from __future__ import annotations
 
+import abc
 import collections
 import ctypes
 import itertools
@@ -150,7 +151,7 @@ class Holder:
             raw_view(self.obj.desc, self.dtype)[index] = value
 
 
-class Subject:
+class Subject(abc.ABC):
     """Adapts the machine to one exporter type (override every method that raises)."""
 
     layouts: list = []
@@ -159,34 +160,34 @@ class Subject:
         """Whether exports of `layout` are read-only."""
         return False
 
+    @abc.abstractmethod
     def make(self, layout):
         """A new exporter for `layout` with known contents; returns (obj, model bytes or None,
         model array with the exporter's layout)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def is_subject(self, obj) -> bool:
         """Whether obj is an exporter this Subject makes (to find it again through consumers)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def counters(self, obj):
         """(gets, releases, live) of obj."""
-        raise NotImplementedError
 
     def refusals(self, obj):
         """Requests the exporter counted as refused, or None if it does not count them."""
         return None
 
+    @abc.abstractmethod
     def resize_args(self, layout):
         """A strategy of arguments to `resize`."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def expected_resize_error(self, arg, live, layout):
         """The exception class resize(arg) must raise, or None."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def resize(self, obj, arg, model_bytes, model):
         """Resize obj (may raise); returns the new (model_bytes, model) on success."""
-        raise NotImplementedError
 
     def check_own(self, obj, model_bytes, model) -> None:
         """Check the memory as the exporter itself sees it (not through an export)."""
