@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.machinery
+import importlib.metadata
 import importlib.util
 import os
 import shutil
@@ -194,11 +195,20 @@ def _package_files() -> list[Path]:
     return sorted(Path(mojo_path()).rglob("*.mojo"))
 
 
+def _mojo_version() -> str:
+    """The version of the installed ``mojo`` distribution ("" when Mojo came from elsewhere)."""
+    try:
+        return importlib.metadata.version("mojo")
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
 def content_hash(source: str | os.PathLike, extra: Iterable[str | os.PathLike] = ()) -> str:
     """A hash of everything a build of ``source`` depends on: its bytes, the ``.mojo`` files next
     to it (which it may import), the bufferable Mojo package, the ``extra`` files, the compiler's
-    path and this Python's extension suffix (an extension built by another environment's Mojo
-    points at that environment's runtime)."""
+    path and installed version (an upgrade in place must rebuild) and this Python's extension
+    suffix (an extension built by another environment's Mojo points at that environment's
+    runtime)."""
     source = Path(source).resolve()
     digest = hashlib.sha256()
     files = [source]
@@ -211,6 +221,7 @@ def content_hash(source: str | os.PathLike, extra: Iterable[str | os.PathLike] =
         digest.update(path.read_bytes())
         digest.update(b"\0")
     digest.update(os.path.realpath(find_mojo()).encode())
+    digest.update(_mojo_version().encode())
     digest.update(extension_suffix().encode())
     return digest.hexdigest()[:20]
 
