@@ -23,18 +23,26 @@ def _cache_dir() -> Path:
     return Path(tempfile.gettempdir()) / f"bufferable-mojo-tests-{uid}"
 
 
-def _require_mojo() -> None:
+def require_mojo() -> str:
+    """The Mojo compiler's path. The Mojo tests are part of the suite (README: install the `mojo`
+    extra), so a missing compiler fails them loudly instead of skipping them."""
     from bufferable.build import find_mojo
 
     try:
-        find_mojo()
+        return find_mojo()
     except FileNotFoundError as error:
-        pytest.skip(f"no Mojo compiler: {error}")
+        pytest.fail(f"no Mojo compiler ({error}): install bufferable with the `mojo` extra")
+
+
+@pytest.fixture(scope="session")
+def mojo_compiler() -> str:
+    """`require_mojo()` as a fixture."""
+    return require_mojo()
 
 
 def load_mojo_module(source: Path):
     """Build `source` (cached) and import it under its stem."""
-    _require_mojo()
+    require_mojo()
     from bufferable.build import cached_build, load_extension
 
     if source.stem in sys.modules:

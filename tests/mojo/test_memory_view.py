@@ -614,15 +614,12 @@ COMPILE_ERRORS = {
 
 
 @pytest.mark.parametrize("case", sorted(COMPILE_ERRORS))
-def test_compile_time_refusals(case, tmp_path):
+def test_compile_time_refusals(case, tmp_path, mojo_compiler):
     import subprocess
 
-    from bufferable.build import find_mojo, mojo_path
+    from bufferable.build import mojo_path
 
-    try:
-        mojo = find_mojo()
-    except FileNotFoundError as error:
-        pytest.skip(f"no Mojo compiler: {error}")
+    mojo = mojo_compiler
     body, expected = COMPILE_ERRORS[case]
     source = tmp_path / f"{case}.mojo"
     source.write_text(

@@ -10,9 +10,7 @@ import textwrap
 import time
 from pathlib import Path
 
-import pytest
 
-from conftest import _require_mojo
 
 TEMPLATE = textwrap.dedent(
     """
@@ -66,10 +64,9 @@ def module_source(name: str, step: int) -> str:
     return TEMPLATE.replace("NAME", name).replace("STEP", str(step))
 
 
-def test_compiler_environment_survives_a_loaded_mojo_module(bftest, tmp_path):
+def test_compiler_environment_survives_a_loaded_mojo_module(bftest, tmp_path, mojo_compiler):
     # Loading a Mojo extension rewrites the C-level PYTHONPATH (adds ''): building another
     # module from a directory holding a `mojo/` folder must still find the `mojo` package.
-    _require_mojo()
     from bufferable.build import build
 
     (tmp_path / "mojo").mkdir()
@@ -114,8 +111,7 @@ def test_mojo_path_cli(tmp_path):
     assert bufferable.mojo_path() == str(path)
 
 
-def test_build_cli_outside_repo(tmp_path):
-    _require_mojo()
+def test_build_cli_outside_repo(tmp_path, mojo_compiler):
     (tmp_path / "ramp_built.mojo").write_text(module_source("ramp_built", 3))
     out = run(["-m", "bufferable", "build", "ramp_built.mojo", "-o", "out/"], cwd=tmp_path)
     assert out.returncode == 0, out.stdout + out.stderr
@@ -137,8 +133,7 @@ def test_build_cli_errors(tmp_path):
     assert out.returncode == 2 and "must be named named" in out.stderr
 
 
-def test_importer_builds_caches_rebuilds_and_reports(tmp_path):
-    _require_mojo()
+def test_importer_builds_caches_rebuilds_and_reports(tmp_path, mojo_compiler):
     src = tmp_path / "ramp_imported.mojo"
     src.write_text(module_source("ramp_imported", 2))
     program = "import bufferable.importer\n" + CHECK.format(name="ramp_imported")

@@ -649,8 +649,7 @@ TORCH_FLOAT8 = [("GridF8E4M3FN", "float8_e4m3fn"), ("GridF8E4M3FNUZ", "float8_e4
 @needs_torch
 @pytest.mark.parametrize("name,ext", TORCH_FLOAT8)
 def test_torch_float8(b, name, ext):
-    if not hasattr(torch, ext):
-        pytest.skip(f"torch {torch.__version__} has no {ext}")
+    # torch is pinned (2.13.0, the test extra), which has all of these.
     g = getattr(b, name)((4,))
     t = torch.from_dlpack(g)
     assert t.dtype == getattr(torch, ext) and t.data_ptr() == g.address()

@@ -24,13 +24,10 @@ def bfprivate():
     return load_mojo_module(HERE / "private_api" / "bfprivate.mojo")
 
 
-def test_installed_mojo_is_the_pinned_version():
-    from bufferable.build import MOJO_VERSION, compiler_environment, find_mojo
+def test_installed_mojo_is_the_pinned_version(mojo_compiler):
+    from bufferable.build import MOJO_VERSION, compiler_environment
 
-    try:
-        mojo = find_mojo()
-    except FileNotFoundError as error:
-        pytest.skip(f"no Mojo compiler: {error}")
+    mojo = mojo_compiler
     done = subprocess.run(
         [mojo, "--version"], capture_output=True, text=True, env=compiler_environment()
     )
