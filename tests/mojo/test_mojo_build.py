@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 
-
 TEMPLATE = textwrap.dedent(
     """
     from std.python import Python, PythonObject
