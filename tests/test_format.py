@@ -393,3 +393,53 @@ def test_never_crashes_on_pathological_input():
     assert parse("T{" * 64 + "}" * 64).itemsize == 0
     assert parse("b" * 100000).itemsize == 100000
     assert parse("".join("b:a%d:" % i for i in range(3000))).nfields == 3000
+
+
+# --- field names that are not UTF-8, and formats with many named fields ---------------------------
+
+@pytest.mark.parametrize("fmt, pos", [
+    (b"d:\xff:", 2),
+    (b"d:ok:i:a\xc3:", 8),
+    (b"T{d:\xe9t\xe9:}", 4),
+    (b"d:\xed\xa0\x80:", 2),          # an encoded surrogate is not UTF-8 either
+])
+def test_field_name_not_utf8_is_refused_at_parse_time(fmt, pos):
+    with pytest.raises(ValueError, match=r"at position %d: field name is not valid UTF-8" % pos):
+        parse(fmt)
+    with pytest.raises(ValueError):
+        _core._format_info(fmt)
+    # A UTF-8 name is a name like any other, and everything about it reads back.
+    f = parse("d:\u00e9t\u00e9:i:\u2603:".encode())
+    assert [x.name for x in f.fields] == ["\u00e9t\u00e9", "\u2603"]
+    assert parse(f.canonical) == f and "\u2603" in repr(f.fields[1]) and f.format == "d:\u00e9t\u00e9:i:\u2603:"
+
+
+def test_extension_parameter_not_utf8_is_refused_at_parse_time():
+    _core.register_format_extension("bf_test_utf8", "Thing", 4)
+    assert parse(b"[bf_test_utf8$Thing$\xc3\xa9]").fields[0].code == "[bf_test_utf8$Thing$\u00e9]"
+    with pytest.raises(ValueError, match=r"at position 20: extension parameter is not valid UTF-8"):
+        parse(b"[bf_test_utf8$Thing$\xff]")
+
+
+def _best_parse_time(fmt, repeats=5):
+    import time
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        parse(fmt)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def test_many_named_fields_parse_in_linear_time():
+    # Parsing is linear in the number of fields: 8x the fields cost about 8x the time (a
+    # quadratic duplicate-name check costs 64x). The factor allowed (24x) leaves room for noise.
+    small, large = 5000, 40000
+    fmt = lambda n: "".join("b:f%d:" % i for i in range(n))
+    t_small, t_large = _best_parse_time(fmt(small)), _best_parse_time(fmt(large))
+    assert parse(fmt(large)).nfields == large
+    assert t_large < 24 * t_small, (t_small, t_large)
+    # Nested bodies keep their own names: the same name in two structs is not a duplicate.
+    assert parse("T{b:a:b:b:}:x:T{b:a:b:b:}:y:").nfields == 2
+    with pytest.raises(ValueError, match="duplicate field name 'f3'"):
+        parse(fmt(small) + "T{b:f3:}:g:b:f3:")

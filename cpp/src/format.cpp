@@ -57,6 +57,8 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <string_view>
+#include <unordered_set>
 
 #include <nanobind/stl/string.h>
 
@@ -184,6 +186,29 @@ inline bool mul_ok(int64_t a, int64_t b, int64_t &r) { return !__builtin_mul_ove
 inline bool add_ok(int64_t a, int64_t b, int64_t &r) { return !__builtin_add_overflow(a, b, &r); }
 inline int64_t sat2(int64_t a) { return a > 2 ? 2 : a; }  // counts of leaves only matter as 0, 1, many
 
+// The offset of the first byte of s[0, n) that is not part of valid UTF-8 (as Python decodes it:
+// no overlong forms, no surrogates, nothing above U+10FFFF), or n when all of it is valid.
+size_t utf8_invalid_at(const char *s, size_t n) {
+  const unsigned char *u = reinterpret_cast<const unsigned char *>(s);
+  size_t i = 0;
+  while (i < n) {
+    unsigned char c = u[i];
+    if (c < 0x80) { ++i; continue; }
+    size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    if (len == 0 || i + len > n) return i;
+    unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+    if (c == 0xE0) lo = 0xA0;
+    else if (c == 0xED) hi = 0x9F;
+    else if (c == 0xF0) lo = 0x90;
+    else if (c == 0xF4) hi = 0x8F;
+    if (u[i + 1] < lo || u[i + 1] > hi) return i;
+    for (size_t k = 2; k < len; ++k)
+      if ((u[i + k] & 0xC0) != 0x80) return i;
+    i += len;
+  }
+  return n;
+}
+
 struct Parser {
   Parser(const char *s_, size_t n_) : s(s_), n(n_) {}
   const char *s;
@@ -191,7 +216,6 @@ struct Parser {
   char order = '@';
   size_t err_pos = 0;
   char err[200];
-  std::vector<std::pair<const char *, size_t>> names;  // names of the open bodies (duplicate check)
   // Summary of the scalar leaves, for BfFormatInfo.dtype/byteorder/native_order.
   int64_t nscalar = 0;       // elements with a dtype, saturated at 2
   bool other = false;        // bytes that are not such an element (s, p, c, P, x, Zg, int4, ...)
@@ -274,6 +298,8 @@ struct Parser {
     while (pos < n && s[pos] != ']' && s[pos] != '[') ++pos;
     if (pos >= n) return fail(open, "extension type not closed by ']'");
     if (s[pos] == '[') return fail(pos, "'[' inside an extension type");
+    if (size_t bad = p0 + utf8_invalid_at(s + p0, pos - p0); bad != pos)
+      return fail(bad, "extension parameter is not valid UTF-8");
     size_t p1 = pos++;
     int len = int(std::min<size_t>(pos - open, 120));
     if (const BuiltinExt *e = find_builtin(s + m0, m1 - m0, s + q0, q1 - q0)) {
@@ -312,7 +338,7 @@ struct Parser {
   // A body: the top level (depth 0) or the inside of a T{ } (its '{' consumed). `mult` is the
   // (saturated) number of times the body occurs in the item.
   bool body(int depth, int64_t mult, Body &b, std::vector<FormatNode> *out) {
-    size_t names_mark = names.size();
+    std::unordered_set<std::string_view> names;  // the names of this body (duplicate check)
     for (;;) {
       skip_ws();
       if (pos >= n) {
@@ -393,10 +419,10 @@ struct Parser {
         if (pos >= n) return fail(colon, "field name not closed by ':'");
         name = s + colon + 1;
         name_len = pos - colon - 1;
-        for (size_t i = names_mark; i < names.size(); ++i)
-          if (names[i].second == name_len && memcmp(names[i].first, name, name_len) == 0)
-            return fail(colon + 1, "duplicate field name '%.*s'", int(std::min<size_t>(name_len, 80)), name);
-        names.emplace_back(name, name_len);
+        if (size_t bad = utf8_invalid_at(name, name_len); bad != name_len)
+          return fail(colon + 1 + bad, "field name is not valid UTF-8");
+        if (!names.emplace(name, name_len).second)
+          return fail(colon + 1, "duplicate field name '%.*s'", int(std::min<size_t>(name_len, 80)), name);
         ++pos;
       }
       // Layout: align in '@' mode (the order now in effect, as numpy: for a T{} the one at its '}').
@@ -429,7 +455,6 @@ struct Parser {
       int64_t pad = (b.align - b.size % b.align) % b.align;
       if (!add_ok(b.size, pad, b.size)) return too_large(pos - 1);
     }
-    names.resize(names_mark);
     return true;
   }
 };
