@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import gc
+import sys
 import weakref
 
 import numpy as np
@@ -141,6 +143,48 @@ def test_extension_keeps_the_exporter_alive():
 def test_extension_byte_order_prefix():
     p = Producer((2,), "<[ml_dtypes$bfloat16$]")
     assert asarray(p).dtype == ml_dtypes.bfloat16
+
+
+@pytest.mark.parametrize("order", ["<", ">", "!", "=", "@", "^"])
+@pytest.mark.parametrize("ext", ["bfloat16", "float8_e4m3fn"])
+def test_extension_byte_order_is_honoured_or_refused(order, ext):
+    # Native order (and any order for one-byte types) is viewed as it is; a multi-byte type in
+    # the other order is refused: ml_dtypes' non-native arrays store and list scalars in native
+    # order, so a view would misread or corrupt the exporter's memory.
+    dtype = np.dtype(getattr(ml_dtypes, ext))
+    big = order in ">!" or (order in "=@^" and sys.byteorder == "big")
+    swapped = dtype.itemsize > 1 and big != (sys.byteorder == "big")
+    fmt = f"{order}[ml_dtypes${ext}$]"
+    p = Producer((2,), fmt)
+    if swapped:
+        with pytest.raises(ValueError, match=r"byte order '[<>]', which is not this machine's"):
+            asarray(p)
+        with pytest.raises(ValueError, match="not this machine's"):
+            extension_dtype(fmt)
+        assert settled(p, gets=1)
+        return
+    a = asarray(p)
+    assert a.dtype == dtype and extension_dtype(fmt) == dtype
+    a[...] = [1.0, 2.0]
+    assert memoryview(p).tobytes() == np.array([1.0, 2.0]).astype(dtype).tobytes()
+    assert asarray(p).tolist() == [1.0, 2.0]
+    del a
+    assert settled(p)
+
+
+def test_extension_in_the_other_byte_order_has_a_way_around():
+    # The copy the refusal suggests reads the right values.
+    other = ">" if sys.byteorder == "little" else "<"
+    p = Producer((2,), f"{other}[ml_dtypes$bfloat16$]")
+    swapped = np.array([1.5, -2.0]).astype(ml_dtypes.bfloat16).byteswap().tobytes()
+    ctypes.memmove(p.address, swapped, len(swapped))
+    with pytest.raises(ValueError) as exc:
+        asarray(p)
+    recipe = f"np.frombuffer(memoryview(obj).tobytes(), '{other}u2').astype('=u2').view(ml_dtypes.bfloat16)"
+    assert recipe in str(exc.value)
+    copy = np.frombuffer(memoryview(p).tobytes(), f"{other}u2").astype("=u2").view(ml_dtypes.bfloat16)
+    assert copy.tolist() == [1.5, -2.0]
+    assert settled(p)
 
 
 def test_extension_dtype_helper():

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import importlib
+import sys
 
 import numpy as np
 
 from ._core import inspect, parse_format
 from .flags import BufferFlags
+
+
+_NATIVE = "<" if sys.byteorder == "little" else ">"
 
 
 class _ArrayInterface:
@@ -40,8 +44,10 @@ def extension_dtype(fmt: str) -> np.dtype | None:
         None.
 
     Raises:
-        ValueError: ``fmt`` is not a valid format, or puts an extension type inside a struct or
-            sub-array (numpy cannot describe that from the buffer protocol).
+        ValueError: ``fmt`` is not a valid format, puts an extension type inside a struct or
+            sub-array (numpy cannot describe that from the buffer protocol), or gives a multi-byte
+            extension type a byte order that is not this machine's (ml_dtypes' non-native arrays
+            store and list scalars in native order: refused rather than misread).
         TypeError: the named module or type cannot be imported or is not a numpy scalar type.
     """
     parsed = parse_format(fmt)
@@ -57,10 +63,24 @@ def extension_dtype(fmt: str) -> np.dtype | None:
     module, qualname, _param = extension[0].code[1:-1].split("$")
     try:
         scalar_type = getattr(importlib.import_module(module), qualname)
-        return np.dtype(scalar_type)
+        dtype = np.dtype(scalar_type)
     except (ImportError, AttributeError, TypeError) as exc:
         raise TypeError(f"format {fmt!r} names {module}.{qualname}, which is not an importable "
                         f"numpy scalar type ({exc})") from exc
+    # '@', '=' and '^' are native, '|' (one byte) has no order; '<' and '>' ('!' is reported as
+    # '>') are native only on a machine of that order.
+    order = extension[0].byteorder
+    if order in "<>" and order != _NATIVE:
+        raise ValueError(
+            f"format {fmt!r}: {module}.{qualname} in byte order {order!r}, which is not this "
+            f"machine's ({_NATIVE!r}); asarray views memory without copying, and extension "
+            "dtypes such as ml_dtypes' are only correct in native order (a non-native one "
+            "stores and lists scalars in native order), so it cannot view this buffer: export "
+            "it in native "
+            "order, or copy it: np.frombuffer(memoryview(obj).tobytes(), "
+            f"'{order}u{dtype.itemsize}').astype('=u{dtype.itemsize}').view({module}.{qualname})"
+        )
+    return dtype
 
 
 def asarray(obj) -> np.ndarray:
@@ -86,10 +106,15 @@ def asarray(obj) -> np.ndarray:
     if isinstance(obj, np.ndarray):
         return obj
     view = memoryview(obj)
-    dtype = extension_dtype(view.format)
+    try:
+        dtype = extension_dtype(view.format)
+    except BaseException:
+        view.release()  # a refusal holds no export (its traceback keeps this frame alive)
+        raise
     if dtype is None:
         return np.asarray(view)
     if view.suboffsets:
+        view.release()
         raise BufferError("asarray: indirect (suboffset) buffers cannot be viewed by numpy")
     address = inspect(view, BufferFlags.STRIDED_RO).address
     raw = np.asarray(_ArrayInterface(view, f"|V{view.itemsize}", address))
