@@ -3,11 +3,16 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ._core import inspect, parse_format
 from .flags import BufferFlags
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 
 _NATIVE = "<" if sys.byteorder == "little" else ">"
@@ -29,7 +34,7 @@ class _ArrayInterface:
         }
 
 
-def extension_dtype(fmt: str) -> np.dtype | None:
+def extension_dtype(fmt: str) -> np.dtype[Any] | None:
     """The numpy dtype of an extension format ``[module$qualname$param]``, or None.
 
     Follows the convention proposed on discuss.python.org ("Buffer protocol and arbitrary (data)
@@ -63,7 +68,7 @@ def extension_dtype(fmt: str) -> np.dtype | None:
     module, qualname, _param = extension[0].code[1:-1].split("$")
     try:
         scalar_type = getattr(importlib.import_module(module), qualname)
-        dtype = np.dtype(scalar_type)
+        dtype: np.dtype[Any] = np.dtype(scalar_type)
     except (ImportError, AttributeError, TypeError) as exc:
         raise TypeError(f"format {fmt!r} names {module}.{qualname}, which is not an importable "
                         f"numpy scalar type ({exc})") from exc
@@ -83,7 +88,7 @@ def extension_dtype(fmt: str) -> np.dtype | None:
     return dtype
 
 
-def asarray(obj) -> np.ndarray:
+def asarray(obj: Buffer) -> npt.NDArray[Any]:
     """A numpy array viewing ``obj``'s buffer export, without a copy.
 
     Plain formats go through numpy's own buffer support. Extension formats

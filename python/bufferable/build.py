@@ -23,6 +23,7 @@ import sys
 import sysconfig
 import tempfile
 from pathlib import Path
+from types import ModuleType
 from typing import Iterable, Sequence
 
 __all__ = [
@@ -129,7 +130,7 @@ def _module_name(source: Path) -> str:
     return name
 
 
-def _run_mojo(source: Path, output: Path, include: Sequence[str | os.PathLike]) -> None:
+def _run_mojo(source: Path, output: Path, include: Sequence[str | os.PathLike[str]]) -> None:
     command = [find_mojo(), "build"]
     for directory in (mojo_path(), *include):
         command += ["-I", str(directory)]
@@ -148,10 +149,10 @@ def _run_mojo(source: Path, output: Path, include: Sequence[str | os.PathLike]) 
 
 
 def build(
-    source: str | os.PathLike,
-    output: str | os.PathLike | None = None,
+    source: str | os.PathLike[str],
+    output: str | os.PathLike[str] | None = None,
     *,
-    include: Sequence[str | os.PathLike] = (),
+    include: Sequence[str | os.PathLike[str]] = (),
 ) -> Path:
     """Compile ``source`` (a ``.mojo`` file defining ``PyInit_<stem>``) into a Python extension.
 
@@ -203,7 +204,7 @@ def _mojo_version() -> str:
         return ""
 
 
-def content_hash(source: str | os.PathLike, extra: Iterable[str | os.PathLike] = ()) -> str:
+def content_hash(source: str | os.PathLike[str], extra: Iterable[str | os.PathLike[str]] = ()) -> str:
     """A hash of everything a build of ``source`` depends on: its bytes, the ``.mojo`` files next
     to it (which it may import), the bufferable Mojo package, the ``extra`` files, the compiler's
     path and installed version (an upgrade in place must rebuild) and this Python's extension
@@ -227,10 +228,10 @@ def content_hash(source: str | os.PathLike, extra: Iterable[str | os.PathLike] =
 
 
 def cached_path(
-    source: str | os.PathLike,
-    cache_dir: str | os.PathLike | None = None,
+    source: str | os.PathLike[str],
+    cache_dir: str | os.PathLike[str] | None = None,
     *,
-    include: Sequence[str | os.PathLike] = (),
+    include: Sequence[str | os.PathLike[str]] = (),
 ) -> Path:
     """Where :func:`cached_build` keeps (or would put) the build of ``source``.
 
@@ -245,10 +246,10 @@ def cached_path(
 
 
 def cached_build(
-    source: str | os.PathLike,
-    cache_dir: str | os.PathLike | None = None,
+    source: str | os.PathLike[str],
+    cache_dir: str | os.PathLike[str] | None = None,
     *,
-    include: Sequence[str | os.PathLike] = (),
+    include: Sequence[str | os.PathLike[str]] = (),
 ) -> Path:
     """Build ``source`` unless an up-to-date build is cached; return the extension's path.
 
@@ -273,7 +274,7 @@ def cached_build(
     return target
 
 
-def load_extension(path: str | os.PathLike, name: str):
+def load_extension(path: str | os.PathLike[str], name: str) -> ModuleType:
     """Import the extension module file ``path`` as ``name`` (once per process).
 
     A Mojo-built extension is named ``<stem>.<hash><EXT_SUFFIX>`` in a cache, so the ordinary
@@ -296,6 +297,8 @@ def load_extension(path: str | os.PathLike, name: str):
         return loaded
     loader = importlib.machinery.ExtensionFileLoader(name, str(path))
     spec = importlib.util.spec_from_file_location(name, str(path), loader=loader)
+    if spec is None:
+        raise ImportError(f"{path}: not loadable as the extension module {name!r}", name=name)
     module = importlib.util.module_from_spec(spec)
     loader.exec_module(module)
     sys.modules[name] = module

@@ -26,6 +26,8 @@ import importlib.util
 import os
 import sys
 from pathlib import Path
+from types import ModuleType
+from typing import Sequence
 
 from .build import MojoBuildError, cached_build
 
@@ -49,7 +51,12 @@ def _cache_dir_for(source: Path) -> Path:
 class MojoFinder(importlib.abc.MetaPathFinder):
     """Finds ``<name>.mojo`` on the search path and returns a spec for its compiled extension."""
 
-    def find_spec(self, fullname, path=None, target=None):
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None = None,
+        target: ModuleType | None = None,
+    ) -> importlib.machinery.ModuleSpec | None:
         name = fullname.rpartition(".")[2]
         for entry in path if path is not None else sys.path:
             directory = Path(entry or os.getcwd())

@@ -12,7 +12,10 @@ same image (the golden-image test relies on that).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 #: The direction the sun is in, seen from the middle of the scene: towards the
 #: scene's main light (high on the left, a little behind the camera), so the
@@ -53,10 +56,11 @@ def _fractal_noise(rng: np.random.Generator, height: int, width: int, base_cells
     return total / norm
 
 
-def _mix(a, b, t):
+def _mix(a: npt.ArrayLike, b: npt.ArrayLike, t: npt.ArrayLike) -> npt.NDArray[np.floating[Any]]:
     """Linear blend of colours `a` and `b` by `t` (broadcast over the last axis)."""
     t = np.asarray(t)[..., None]
-    return np.asarray(a) * (1 - t) + np.asarray(b) * t
+    mixed: npt.NDArray[np.floating[Any]] = np.asarray(a) * (1 - t) + np.asarray(b) * t
+    return mixed
 
 
 def make_background(height: int = 512, width: int | None = None, channels: int = 3) -> np.ndarray:

@@ -66,13 +66,12 @@ class _ElapsedTicker:
             self._stream.write(f"\r  {self._label}... {time.perf_counter() - self._start:4.1f} s")
             self._stream.flush()
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc: object) -> None:
         self._done.set()
         if self._interactive:
             self._thread.join()
             self._stream.write("\r" + " " * (len(self._label) + 20) + "\r")
             self._stream.flush()
-        return False
 
     @property
     def elapsed(self) -> float:

@@ -19,19 +19,20 @@ import sys
 import time
 import timeit
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from ..build import MojoBuildError
 from .background import make_background
 from .build import load_extension
-from .raytrace import blank_image, default_thread_count, render, save_png
+from .raytrace import Image, blank_image, default_thread_count, render, save_png
 
 #: Largest side and pixel count of an image (the Mojo module refuses more).
 MAX_SIDE, MAX_PIXELS = 16384, 1 << 26
 
 
-def per_call_seconds(function, *, min_total: float = 0.1, repeat: int = 5) -> float:
+def per_call_seconds(function: Callable[[], object], *, min_total: float = 0.1, repeat: int = 5) -> float:
     """Best-of-`repeat` time of one call of `function`, each repeat a loop of >= `min_total` s."""
     timer = timeit.Timer(function)
     number = 1
@@ -49,7 +50,7 @@ def format_seconds(seconds: float) -> str:
     return f"{seconds * 1e9:.0f} ns"
 
 
-def hand_off_seconds(image, *, min_total: float = 0.1) -> tuple[float, float]:
+def hand_off_seconds(image: Image, *, min_total: float = 0.1) -> tuple[float, float]:
     """(zero-copy, copy) hand-off times of a Mojo image, best of 5 loops of >= `min_total` s each.
 
     Raises:

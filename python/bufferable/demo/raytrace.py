@@ -9,13 +9,23 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TextIO
+from typing import Protocol, TextIO
 
 import numpy as np
+import numpy.typing as npt
 
 from .background import make_background
 from .build import load_extension
 
+
+class Image(Protocol):
+    """What Python uses of the Mojo `Image` type (it also exports the buffer protocol)."""
+
+    def data_address(self) -> int:
+        """Address of the first pixel."""
+
+    def to_numpy_copy(self) -> npt.NDArray[np.float32]:
+        """A new (H, W, 3) float32 array, filled by Mojo pixel by pixel."""
 
 def default_thread_count() -> int:
     """The number of CPUs this process may run on."""
@@ -33,7 +43,7 @@ def render(
     samples_per_side: int = 1,
     thread_count: int | None = None,
     progress: TextIO | None = sys.stderr,
-):
+) -> Image:
     """Renders the demo scene in Mojo and returns the Mojo `Image`.
 
     Args:
@@ -58,10 +68,11 @@ def render(
         background = make_background()
     if thread_count is None:
         thread_count = min(default_thread_count(), 1024)
-    return module.render(width, height, background, samples_per_side, thread_count)
+    image: Image = module.render(width, height, background, samples_per_side, thread_count)
+    return image
 
 
-def blank_image(width: int, height: int, *, progress: TextIO | None = sys.stderr):
+def blank_image(width: int, height: int, *, progress: TextIO | None = sys.stderr) -> Image:
     """Returns a black Mojo `Image` of `width` x `height` pixels (sizes as for `render`).
 
     Used to time hand-offs at sizes that were not rendered.
@@ -69,7 +80,8 @@ def blank_image(width: int, height: int, *, progress: TextIO | None = sys.stderr
     Raises:
         TypeError, ValueError: A size of the wrong type or out of range.
     """
-    return load_extension(progress).blank_image(height, width)
+    image: Image = load_extension(progress).blank_image(height, width)
+    return image
 
 
 def to_srgb8(linear_rgb: np.ndarray) -> np.ndarray:
@@ -78,7 +90,7 @@ def to_srgb8(linear_rgb: np.ndarray) -> np.ndarray:
     return (np.power(clipped, 1 / 2.2) * 255 + 0.5).astype(np.uint8)
 
 
-def save_png(linear_rgb: np.ndarray, path: str | os.PathLike) -> None:
+def save_png(linear_rgb: np.ndarray, path: str | os.PathLike[str]) -> None:
     """Writes a linear float RGB image (H, W, 3), any strides, as an 8-bit gamma-encoded PNG.
 
     Raises:
