@@ -24,3 +24,5 @@ from .python_type import (
 from .numpy import to_numpy
 from .layout import MemoryLayout
 from .memory_view import MemoryView
+from .record_format import record_format_of
+from .records import Records

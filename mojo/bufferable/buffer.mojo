@@ -6,6 +6,8 @@ from std.memory import OpaquePointer
 from std.sys.info import size_of
 
 from ._private import RawPointer
+from .errors import value_error
+from .record_format import record_format_of
 
 
 # ===-----------------------------------------------------------------------===#
@@ -207,6 +209,22 @@ def format_of[dtype: DType]() -> StaticString:
         return "[ml_dtypes$float8_e8m0fnu$]"
 
 
+def format_of[T: AnyType]() -> StaticString:
+    """Returns the PEP 3118 format of one record of struct T (`T{...}`, every
+    field named, every padding byte explicit; itemsize `size_of[T]()`),
+    derived at compile time by reflection; see `record_format_of`.
+
+    Parameters:
+        T: A struct of Bool, Int, UInt, the integers and floats, `SIMD` and
+            `Array` of them, and such structs (anything else does not
+            compile).
+
+    Returns:
+        The format, in static memory (NUL-terminated).
+    """
+    return record_format_of[T]()
+
+
 # ===-----------------------------------------------------------------------===#
 # Buffer
 # ===-----------------------------------------------------------------------===#
@@ -355,6 +373,109 @@ struct Buffer(Copyable, Writable):
         self.suboffsets = None
         self.device_type = 1
         self.device_id = 0
+
+    def __init__[
+        T: AnyType
+    ](
+        out self,
+        *,
+        records: Pointer[T, _],
+        shape: Span[Int64, _],
+        readonly: Bool = False,
+    ):
+        """Describes a C-contiguous array of records of struct T, with the
+        format `format_of[T]()` derives (no format written by hand).
+
+        Parameters:
+            T: The record struct (see `format_of[T]`).
+
+        Args:
+            records: Address of the first record.
+            shape: The extents, in records; must live in the producer (or in
+                static storage) for as long as the export does.
+            readonly: Whether consumers are refused write access.
+        """
+        self = Self(
+            records.unsafe_bitcast[NoneType](),
+            itemsize=size_of[T](),
+            format=format_of[T](),
+            shape=shape,
+            readonly=readonly,
+        )
+
+    def __init__[
+        T: AnyType
+    ](
+        out self,
+        *,
+        records: Pointer[T, _],
+        shape: Span[Int64, _],
+        strides: Span[Int64, _],
+        readonly: Bool = False,
+    ):
+        """Describes a strided array of records of struct T.
+
+        Parameters:
+            T: The record struct (see `format_of[T]`).
+
+        Args:
+            records: Address of record (0, ..., 0).
+            shape: The extents, in records.
+            strides: The step of each dimension in BYTES (may be negative or
+                zero); same length as `shape`.
+            readonly: Whether consumers are refused write access.
+
+        Both spans must live in the producer (or in static storage) for as
+        long as the export does.
+        """
+        self = Self(records=records, shape=shape, readonly=readonly)
+        self.strides = Self._ptr(strides)
+
+    def __init__[
+        T: AnyType
+    ](
+        out self,
+        *,
+        records: Span[T, _],
+        shape: Span[Int64, _],
+        readonly: Bool = False,
+    ) raises:
+        """Describes the records of a span as a C-contiguous array of the
+        given shape (`[len(records)]` for a 1-D export).
+
+        Parameters:
+            T: The record struct (see `format_of[T]`).
+
+        Args:
+            records: The records; the product of `shape` must equal their
+                count.
+            shape: The extents, in records; must live in the producer (or in
+                static storage) for as long as the export does.
+            readonly: Whether consumers are refused write access.
+
+        Raises:
+            ValueError if the shape does not hold exactly `len(records)`
+            records.
+        """
+        var count = 1
+        for extent in shape:
+            count *= Int(extent)
+        if count != len(records):
+            raise value_error(
+                String(
+                    "Buffer: the shape holds ",
+                    count,
+                    " records, the span has ",
+                    len(records),
+                )
+            )
+        self = Self(
+            RawPointer(unsafe_from_address=Int(records.unsafe_ptr())),
+            itemsize=size_of[T](),
+            format=format_of[T](),
+            shape=shape,
+            readonly=readonly,
+        )
 
     @staticmethod
     def scalar[

@@ -10,6 +10,7 @@ import numpy.typing as npt
 
 from ._core import inspect, parse_format
 from .flags import BufferFlags
+from .records import is_struct, struct_dtype
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
@@ -91,7 +92,10 @@ def extension_dtype(fmt: str) -> np.dtype[Any] | None:
 def asarray(obj: Buffer) -> npt.NDArray[Any]:
     """A numpy array viewing ``obj``'s buffer export, without a copy.
 
-    Plain formats go through numpy's own buffer support. Extension formats
+    Plain formats go through numpy's own buffer support. Struct formats (``T{...}``) give a
+    structured array whose dtype follows the core's parse of the format, field for field (numpy's
+    parser is used when it agrees; see ``bufferable.records`` for the formats it gets wrong).
+    Extension formats
     (``[ml_dtypes$bfloat16$]``, ``[ml_dtypes$float8_e4m3fn$]``, ...), which numpy cannot parse,
     give an array of the extension's dtype (ml_dtypes must be installed) over the same memory,
     with the same shape and strides. The array keeps the export alive; it is read-only when the
@@ -117,7 +121,18 @@ def asarray(obj: Buffer) -> npt.NDArray[Any]:
         view.release()  # a refusal holds no export (its traceback keeps this frame alive)
         raise
     if dtype is None:
-        return np.asarray(view)
+        parsed = parse_format(view.format)
+        if not is_struct(parsed):
+            return np.asarray(view)
+        # numpy's own PEP 3118 parser refuses or misreads some struct formats
+        # (bufferable.records): keep its array only when it agrees with the core.
+        dtype = struct_dtype(parsed.fields, view.itemsize)
+        try:
+            array = np.asarray(view)
+        except (ValueError, RuntimeError, TypeError, NotImplementedError):
+            array = None
+        if array is not None and array.dtype == dtype:
+            return array
     if view.suboffsets:
         view.release()
         raise BufferError("asarray: indirect (suboffset) buffers cannot be viewed by numpy")

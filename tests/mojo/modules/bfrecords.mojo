@@ -1,0 +1,279 @@
+# Record test producers and readers: structs of every layout case exported
+# through Records[T] (format derived by reflection), a rank-2 record export,
+# and RecordView readers. This module is the only one in the test suite that
+# binds Records[...] of these structs (Mojo 1.2.0 binds a type once per
+# process).
+
+from std.python import Python, PythonObject
+from std.python.bindings import PythonModuleBuilder
+from std.sys.info import size_of
+
+from bufferable import (
+    Buffer,
+    BufferFlags,
+    Bufferable,
+    ExportCounter,
+    Records,
+    add_buffer_protocol,
+    finalize_module,
+    format_of,
+    index_error,
+    module_init_error,
+    py_method,
+    to_numpy,
+)
+
+
+# ===-----------------------------------------------------------------------===#
+# Record structs: one per layout case
+# ===-----------------------------------------------------------------------===#
+
+
+@fieldwise_init
+struct Particle(Copyable, Defaultable, Movable):
+    var pos: SIMD[DType.float32, 4]
+    var mass: Float64
+    var id: Int32
+    var alive: Bool
+
+    def __init__(out self):
+        self = Particle(SIMD[DType.float32, 4](0), 0.0, 0, False)
+
+
+@fieldwise_init
+struct InnerPad(Copyable, Defaultable, Movable):
+    """Padding between fields: 7 bytes after `tag`."""
+
+    var tag: Int8
+    var value: Float64
+
+    def __init__(out self):
+        self = InnerPad(0, 0.0)
+
+
+@fieldwise_init
+struct TrailingPad(Copyable, Defaultable, Movable):
+    """Padding at the end: 7 bytes after `tag`."""
+
+    var value: Float64
+    var tag: Int8
+
+    def __init__(out self):
+        self = TrailingPad(0.0, 0)
+
+
+@fieldwise_init
+struct Nested(Copyable, Defaultable, Movable):
+    """A nested struct with its own inner and trailing padding, placed after a
+    2-byte field (so it starts at 8), and trailing padding of the outer."""
+
+    var kind: Int16
+    var inner: TrailingPad
+    var flag: Bool
+
+    def __init__(out self):
+        self = Nested(0, TrailingPad(), False)
+
+
+@fieldwise_init
+struct Arrays(Copyable, Defaultable, Movable):
+    """SIMD and Array fields of several element types, and every scalar."""
+
+    var v: SIMD[DType.float64, 2]
+    var a: Array[Int16, 3]
+    var flags: Array[Bool, 2]
+    var b: Bool
+    var i8: Int8
+    var u8: UInt8
+    var u16: UInt16
+    var u32: UInt32
+    var i64: Int64
+    var u64: UInt64
+    var n: Int
+    var h: Float16
+    var f: Float32
+
+    def __init__(out self):
+        self = Arrays(
+            SIMD[DType.float64, 2](0),
+            Array[Int16, 3](fill=0),
+            Array[Bool, 2](fill=False),
+            False, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        )
+
+
+@fieldwise_init
+struct OneField(Copyable, Defaultable, Movable):
+    var x: Float32
+
+    def __init__(out self):
+        self = OneField(0.0)
+
+
+# ===-----------------------------------------------------------------------===#
+# Records[T] bound to Python: Records(n) holds n default records
+# ===-----------------------------------------------------------------------===#
+
+
+def _init[
+    T: Copyable & Deinitable & Defaultable
+](out self: Records[T], args: PythonObject, kwargs: PythonObject) raises:
+    self = Records[T](length=Int(py=args[0]), fill=T())
+
+
+def _resize[
+    T: Copyable & Deinitable & Defaultable
+](mut py_self: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    py_self.downcast_value_ptr[Records[T]]()[].resize(Int(py=args[0]), T())
+    return PythonObject(None)
+
+
+def _reserve[
+    T: Copyable & Deinitable & Defaultable
+](mut py_self: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    py_self.downcast_value_ptr[Records[T]]()[].reserve(Int(py=args[0]))
+    return PythonObject(None)
+
+
+def _append[
+    T: Copyable & Deinitable & Defaultable
+](mut py_self: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    py_self.downcast_value_ptr[Records[T]]()[].append(T())
+    return PythonObject(None)
+
+
+def _len[
+    T: Copyable & Deinitable & Defaultable
+](mut py_self: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    return PythonObject(len(py_self.downcast_value_ptr[Records[T]]()[]))
+
+
+def _exports[
+    T: Copyable & Deinitable & Defaultable
+](mut py_self: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    return PythonObject(py_self.downcast_value_ptr[Records[T]]()[].export_count())
+
+
+def _format[
+    T: Copyable & Deinitable & Defaultable
+](mut py_self: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    return Python.tuple(String(format_of[T]()), size_of[T]())
+
+
+def bind_records[
+    T: Copyable & Deinitable & Defaultable
+](mut m: PythonModuleBuilder, name: StaticString) raises:
+    ref t = m.add_type[Records[T]](name).def_py_init[_init[T]]()
+    _ = t.def_py_c_method(py_method[_resize[T]], "resize")
+    _ = t.def_py_c_method(py_method[_reserve[T]], "reserve")
+    _ = t.def_py_c_method(py_method[_append[T]], "append_default")
+    _ = t.def_py_c_method(py_method[_len[T]], "length")
+    _ = t.def_py_c_method(py_method[_exports[T]], "exports")
+    _ = t.def_py_c_method(py_method[_format[T]], "format")
+    add_buffer_protocol[Records[T]](t)
+
+
+# ===-----------------------------------------------------------------------===#
+# Particle access from the Mojo side (references into the array)
+# ===-----------------------------------------------------------------------===#
+
+
+def particle_get(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """(pos, mass, id, alive) of record args[1] of the Particles args[0]."""
+    ref p = args[0].downcast_value_ptr[Records[Particle]]()[][Int(py=args[1])]
+    return Python.tuple(
+        Python.tuple(p.pos[0], p.pos[1], p.pos[2], p.pos[3]), p.mass, p.id, p.alive
+    )
+
+
+def particle_scale_mass(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """Multiplies every mass of the Particles args[0] by args[1], in Mojo."""
+    ref r = args[0].downcast_value_ptr[Records[Particle]]()[]
+    var factor = Float64(py=args[1])
+    for i in range(len(r)):
+        r[i].mass *= factor
+    return PythonObject(None)
+
+
+def particles_to_numpy(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """The first n particles made in Mojo, handed over with to_numpy (no copy)."""
+    var n = Int(py=args[0])
+    var r = Records[Particle](capacity=n)
+    for i in range(n):
+        r.append(
+            Particle(
+                SIMD[DType.float32, 4](Float32(i), Float32(i) + 0.5, -Float32(i), 1),
+                Float64(i) * 0.25,
+                Int32(i),
+                i % 2 == 0,
+            )
+        )
+    return to_numpy(r^)
+
+
+# ===-----------------------------------------------------------------------===#
+# A rank-2 record export: rows x cols particles, rows given in reverse order
+# (negative byte stride), so the strided Buffer constructor is exercised
+# ===-----------------------------------------------------------------------===#
+
+
+struct ParticleGrid(Bufferable, Writable):
+    var cells: List[Particle]
+    var shape: Array[Int64, 2]
+    var strides: Array[Int64, 2]
+    var exports: ExportCounter
+
+    def __init__(out self, rows: Int, cols: Int):
+        self.cells = List[Particle](length=rows * cols, fill=Particle())
+        for i in range(rows * cols):
+            self.cells[i].id = Int32(i)
+            self.cells[i].mass = Float64(i)
+        self.shape = Array[Int64, 2](fill=0)
+        self.shape[0] = Int64(rows)
+        self.shape[1] = Int64(cols)
+        self.strides = Array[Int64, 2](fill=0)
+        self.strides[0] = -Int64(cols * size_of[Particle]())
+        self.strides[1] = Int64(size_of[Particle]())
+        self.exports = ExportCounter()
+
+    def write_to(self, mut w: Some[Writer]):
+        w.write("ParticleGrid(", self.shape[0], ", ", self.shape[1], ")")
+
+    def write_repr_to(self, mut w: Some[Writer]):
+        self.write_to(w)
+
+    def __buffer__(mut self, flags: BufferFlags) raises -> Buffer:
+        self.exports.acquire()
+        var last_row = (Int(self.shape[0]) - 1) * Int(self.shape[1])
+        return Buffer(
+            records=self.cells.unsafe_ptr().unsafe_offset(max(last_row, 0)),
+            shape=Span(self.shape),
+            strides=Span(self.strides),
+        )
+
+    def __release_buffer__(mut self, buffer: Buffer):
+        self.exports.release()
+
+    @staticmethod
+    def py_init(out self: ParticleGrid, args: PythonObject, kwargs: PythonObject) raises:
+        self = ParticleGrid(Int(py=args[0]), Int(py=args[1]))
+
+
+@export
+def PyInit_bfrecords() abi("C") -> PythonObject:
+    try:
+        var m = PythonModuleBuilder("bfrecords")
+        m.def_py_c_function(py_method[particles_to_numpy], "particles_to_numpy")
+        m.def_py_c_function(py_method[particle_get], "particle_get")
+        m.def_py_c_function(py_method[particle_scale_mass], "particle_scale_mass")
+        bind_records[Particle](m, "Particles")
+        bind_records[InnerPad](m, "InnerPads")
+        bind_records[TrailingPad](m, "TrailingPads")
+        bind_records[Nested](m, "NestedRecords")
+        bind_records[Arrays](m, "ArrayRecords")
+        bind_records[OneField](m, "OneFields")
+        ref grid = m.add_type[ParticleGrid]("ParticleGrid").def_py_init[ParticleGrid.py_init]()
+        add_buffer_protocol[ParticleGrid](grid)
+        return finalize_module(m)
+    except e:
+        return module_init_error(e)

@@ -1,0 +1,266 @@
+"""Records: Mojo structs exported as numpy structured arrays with the format derived by reflection
+(format_of[T]), Records[T] (growable, refuses size changes while exported), rank-2 record exports,
+and bufferable.asarray building structured dtypes from the core's parse where numpy's parser is
+wrong. tests/mojo/modules/bfrecords.mojo is the only module that binds these record types."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import bufferable
+from bufferable.testing import Producer
+
+
+@pytest.fixture(scope="module")
+def rec(mojo_module):
+    return mojo_module(Path(__file__).resolve().parent / "modules" / "bfrecords.mojo")
+
+
+def dt(names, formats, offsets, itemsize):
+    return np.dtype({"names": names, "formats": formats, "offsets": offsets, "itemsize": itemsize})
+
+
+TRAILING = dt(["value", "tag"], ["<f8", "i1"], [0, 8], 16)
+EXPECTED = {
+    # name: (format_of[T](), dtype numpy must see)
+    "Particles": ("T{(4)f:pos:d:mass:i:id:?:alive:3x}",
+                  dt(["pos", "mass", "id", "alive"], [("<f4", (4,)), "<f8", "<i4", "?"],
+                     [0, 16, 24, 28], 32)),
+    "InnerPads": ("T{b:tag:7xd:value:}", dt(["tag", "value"], ["i1", "<f8"], [0, 8], 16)),
+    "TrailingPads": ("T{d:value:b:tag:7x}", TRAILING),
+    "NestedRecords": ("T{h:kind:6xT{d:value:b:tag:7x}:inner:?:flag:7x}",
+                      dt(["kind", "inner", "flag"], ["<i2", TRAILING, "?"], [0, 8, 24], 32)),
+    "ArrayRecords": ("T{(2)d:v:(3)h:a:(2)?:flags:?:b:b:i8:B:u8:xH:u16:2xI:u32:4xq:i64:Q:u64:"
+                     "q:n:e:h:2xf:f:8x}",
+                     dt(["v", "a", "flags", "b", "i8", "u8", "u16", "u32", "i64", "u64", "n", "h",
+                         "f"],
+                        [("<f8", (2,)), ("<i2", (3,)), ("?", (2,)), "?", "i1", "u1", "<u2", "<u4",
+                         "<i8", "<u8", "<i8", "<f2", "<f4"],
+                        [0, 16, 22, 24, 25, 26, 28, 32, 40, 48, 56, 64, 68], 80)),
+    "OneFields": ("T{f:x:}", dt(["x"], ["<f4"], [0], 4)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_format_and_dtype_match_the_mojo_layout(rec, name):
+    fmt, expected = EXPECTED[name]
+    records = getattr(rec, name)(3)
+    got_format, size = records.format()
+    assert got_format == fmt
+    assert size == expected.itemsize == bufferable.parse_format(fmt).itemsize
+    view = memoryview(records)
+    assert (view.format, view.itemsize, view.shape) == (fmt, size, (3,))
+    for array in (np.asarray(records), bufferable.asarray(records)):
+        assert array.dtype == expected
+        assert array.dtype.itemsize == size
+        assert {k: v[1] for k, v in array.dtype.fields.items()} == {
+            k: v[1] for k, v in expected.fields.items()}
+        assert array.shape == (3,)
+        del array
+    del view
+    assert records.exports() == 0
+
+
+def test_writes_are_seen_both_ways_without_a_copy(rec):
+    r = rec.Particles(4)
+    a = np.asarray(r)
+    address = a.__array_interface__["data"][0]
+    a["mass"] = [1.0, 2.0, 3.0, 4.0]
+    a["pos"][2] = [1, 2, 3, 4]
+    a["id"][3] = -7
+    a["alive"][1] = True
+    assert rec.particle_get(r, 2) == ((1.0, 2.0, 3.0, 4.0), 3.0, 0, False)
+    assert rec.particle_get(r, 3)[2] == -7 and rec.particle_get(r, 1)[3] is True
+    assert rec.particle_get(r, -1)[1] == 4.0  # negative indices count from the end
+    rec.particle_scale_mass(r, 10.0)  # Mojo writes through Records.__getitem__ references
+    assert a["mass"].tolist() == [10.0, 20.0, 30.0, 40.0]
+    assert np.asarray(r).__array_interface__["data"][0] == address
+    with pytest.raises(IndexError, match="out of range"):
+        rec.particle_get(r, 4)
+    with pytest.raises(IndexError, match="out of range"):
+        rec.particle_get(r, -5)
+    del a
+    assert r.exports() == 0
+
+
+def test_to_numpy_hands_records_over(rec):
+    a = rec.particles_to_numpy(5)
+    assert a.dtype == EXPECTED["Particles"][1]
+    assert a["id"].tolist() == [0, 1, 2, 3, 4]
+    assert a["mass"].tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert a["alive"].tolist() == [True, False, True, False, True]
+    assert a["pos"][3].tolist() == [3.0, 3.5, -3.0, 1.0]
+    a["mass"][0] = 9.5  # writable: the array owns the Records through its base
+    assert a["mass"][0] == 9.5
+
+
+def test_empty_records(rec):
+    r = rec.Particles(0)
+    a = np.asarray(r)
+    assert a.shape == (0,) and a.dtype == EXPECTED["Particles"][1]
+    assert memoryview(r).nbytes == 0
+    del a
+    assert r.length() == 0 and r.exports() == 0
+
+
+def test_rank_two_with_negative_strides(rec):
+    g = rec.ParticleGrid(3, 4)
+    a = np.asarray(g)
+    assert a.shape == (3, 4) and a.strides == (-4 * 32, 32)
+    assert a.dtype == EXPECTED["Particles"][1]
+    # rows are exported last first: row 0 of the view is the last row in memory
+    assert a["id"].tolist() == [[8, 9, 10, 11], [4, 5, 6, 7], [0, 1, 2, 3]]
+    assert bufferable.asarray(g)["mass"][0, 1] == 9.0
+
+
+@pytest.mark.parametrize("action", ["resize", "reserve", "append_default"])
+def test_size_changes_are_refused_while_exported(rec, action):
+    r = rec.Particles(3)
+    a = np.asarray(r)
+    a["id"] = [5, 6, 7]
+    args = () if action == "append_default" else (100,)
+    with pytest.raises(BufferError, match="while it is exported"):
+        getattr(r, action)(*args)
+    assert r.length() == 3 and a["id"].tolist() == [5, 6, 7]
+    del a
+    getattr(r, action)(*args)  # allowed once the export is gone
+    b = np.asarray(r)
+    assert b["id"][:3].tolist() == [5, 6, 7]
+    assert len(b) == {"resize": 100, "reserve": 3, "append_default": 4}[action]
+
+
+def test_resize_validates_length(rec):
+    r = rec.Particles(2)
+    with pytest.raises(ValueError, match="negative length"):
+        r.resize(-1)
+    r.resize(0)
+    assert r.length() == 0
+
+
+def test_dlpack_and_arrow_refuse_records(rec):
+    pa = pytest.importorskip("pyarrow")
+    r = rec.Particles(3)
+    with pytest.raises(BufferError, match="DLPack has no data type"):
+        np.from_dlpack(r)
+    with pytest.raises(BufferError, match="DLPack has no data type"):
+        r.__dlpack__()
+    with pytest.raises(BufferError, match="Arrow has no fixed-width primitive type"):
+        pa.array(r)
+    with pytest.raises(BufferError, match="Arrow has no fixed-width primitive type"):
+        r.__arrow_c_array__()
+    assert r.exports() == 0
+
+
+# --- numpy's PEP 3118 parser against format_of's formats -------------------------------------
+
+_SCALARS = [("?", 1, "?"), ("b", 1, "i1"), ("B", 1, "u1"), ("h", 2, "<i2"), ("H", 2, "<u2"),
+            ("i", 4, "<i4"), ("I", 4, "<u4"), ("q", 8, "<i8"), ("Q", 8, "<u8"), ("e", 2, "<f2"),
+            ("f", 4, "<f4"), ("d", 8, "<f8")]
+
+
+def _layout(rng, depth):
+    """A random struct laid out as Mojo lays it out (C rules; SIMD aligned to its size), with
+    the format format_of derives for it and the dtype numpy must read."""
+    fields, position, align = [], 0, 1
+    for index in range(rng.randint(1, 4)):
+        kind = rng.random()
+        if kind < 0.2 and depth < 2:
+            fmt, dtype, size, alignment = _layout(rng, depth + 1)
+            code = fmt
+        else:
+            letter, size1, npcode = rng.choice(_SCALARS)
+            if kind < 0.6:
+                count, alignment = 1, size1
+            elif kind < 0.8:
+                count = rng.choice([2, 4, 8])
+                alignment = size1 * count  # SIMD
+            else:
+                count, alignment = rng.randint(2, 5), size1  # Array
+            size = size1 * count
+            code = letter if count == 1 else f"({count}){letter}"
+            dtype = npcode if count == 1 else (npcode, (count,))
+        offset = -(-position // alignment) * alignment
+        fields.append((offset - position, code, f"f{index}", dtype, offset))
+        position, align = offset + size, max(align, alignment)
+    total = -(-position // align) * align
+
+    def pad(n):
+        return "" if n == 0 else "x" if n == 1 else f"{n}x"
+
+    fmt = "T{" + "".join(f"{pad(p)}{c}:{n}:" for p, c, n, _, _ in fields) + pad(total - position)
+    fmt += "}"
+    dtype = dt([f[2] for f in fields], [f[3] for f in fields], [f[4] for f in fields], total)
+    return fmt, dtype, total, align
+
+
+def test_numpy_reads_every_generated_format_of_layout():
+    """Claim in bufferable.records: numpy reads format_of's formats (explicit padding) correctly,
+    so np.asarray(records) needs no help; 600 generated layouts (inner, trailing and nested
+    padding, SIMD, arrays, every scalar) against the dtype the layout implies."""
+    rng = random.Random(13)
+    for _ in range(600):
+        fmt, expected, total, _ = _layout(rng, 0)
+        assert bufferable.parse_format(fmt).itemsize == total, fmt
+        p = Producer((2,), fmt)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert np.asarray(memoryview(p)).dtype == expected, fmt
+        assert bufferable.asarray(p).dtype == expected, fmt
+
+
+# Struct formats numpy refuses or misreads (not ones format_of produces): asarray builds the dtype
+# from the core's parse over the same memory.
+NUMPY_WRONG = {
+    "db": dt(["f0", "f1"], ["<f8", "i1"], [0, 8], 9),                       # numpy: itemsize 16
+    "T{d:a:}T{b:b:}": dt(["f0", "f1"], [dt(["a"], ["<f8"], [0], 8),
+                                         dt(["b"], ["i1"], [0], 1)], [0, 8], 9),
+    "T{d:a:b:b:}3x": dt(["a", "b"], ["<f8", "i1"], [0, 8], 19),            # numpy: itemsize 24
+    "2T{b:a:}": dt(["f0"], [(dt(["a"], ["i1"], [0], 1), (2,))], [0], 2),   # numpy: itemsize 1
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(NUMPY_WRONG))
+def test_asarray_uses_the_core_parse_where_numpy_is_wrong(fmt):
+    expected = NUMPY_WRONG[fmt]
+    p = Producer((3,), fmt)
+    try:
+        numpy_dtype = np.asarray(memoryview(p)).dtype
+    except (RuntimeError, ValueError):
+        numpy_dtype = None
+    assert numpy_dtype != expected  # numpy's parser really gets it wrong (see bufferable.records)
+    a = bufferable.asarray(p)
+    assert a.dtype == expected and a.shape == (3,)
+    assert a.__array_interface__["data"][0] == bufferable.inspect(p).address
+    raw = np.asarray(memoryview(p).cast("B"))
+    a.view(np.uint8).reshape(-1)[:] = np.arange(raw.size, dtype=np.uint8)
+    assert raw.tolist() == list(range(raw.size))  # same memory
+    del a, raw
+
+
+UNSUPPORTED = """
+from bufferable import format_of
+
+struct Labelled:
+    var x: Float64
+    var label: String
+
+def main():
+    print(format_of[Labelled]())
+"""
+
+
+def test_unsupported_field_is_a_compile_error_naming_it(tmp_path, mojo_compiler):
+    source = tmp_path / "labelled.mojo"
+    source.write_text(UNSUPPORTED)
+    result = subprocess.run(
+        [mojo_compiler, "build", "-I", bufferable.mojo_path(), str(source), "-o",
+         str(tmp_path / "labelled")], capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0
+    assert "field 'label' of labelled.Labelled has type String, which has no PEP 3118 format" in (
+        result.stdout + result.stderr)
