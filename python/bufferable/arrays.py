@@ -117,22 +117,22 @@ def asarray(obj: Buffer) -> npt.NDArray[Any]:
     view = memoryview(obj)
     try:
         dtype = extension_dtype(view.format)
+        if dtype is None:
+            parsed = parse_format(view.format)
+            if not is_struct(parsed):
+                return np.asarray(view)
+            # numpy's own PEP 3118 parser refuses or misreads some struct formats
+            # (bufferable.records): keep its array only when it agrees with the core.
+            dtype = struct_dtype(parsed.fields, view.itemsize)
+            try:
+                array = np.asarray(view)
+            except (ValueError, RuntimeError, TypeError, NotImplementedError):
+                array = None
+            if array is not None and array.dtype == dtype:
+                return array
     except BaseException:
         view.release()  # a refusal holds no export (its traceback keeps this frame alive)
         raise
-    if dtype is None:
-        parsed = parse_format(view.format)
-        if not is_struct(parsed):
-            return np.asarray(view)
-        # numpy's own PEP 3118 parser refuses or misreads some struct formats
-        # (bufferable.records): keep its array only when it agrees with the core.
-        dtype = struct_dtype(parsed.fields, view.itemsize)
-        try:
-            array = np.asarray(view)
-        except (ValueError, RuntimeError, TypeError, NotImplementedError):
-            array = None
-        if array is not None and array.dtype == dtype:
-            return array
     if view.suboffsets:
         view.release()
         raise BufferError("asarray: indirect (suboffset) buffers cannot be viewed by numpy")

@@ -12,6 +12,8 @@ alignment: itemsize 16, not 9), refuses ``T{d:a:b:b:}3x`` (24, not 19), and misr
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -22,19 +24,18 @@ _KINDS.update(dict.fromkeys("efdg", "f"))
 _KINDS.update(dict.fromkeys(("Zf", "Zd", "Zg"), "c"))
 
 
-def _scalar_dtype(code: str, byteorder: str, size: int) -> np.dtype:
+def _scalar_dtype(code: str, byteorder: str, size: int) -> np.dtype[Any]:
     kind = _KINDS.get(code)
     if kind is None:
         raise ValueError(f"format code {code!r} has no numpy dtype inside a struct")
-    order = {"<": "<", ">": ">", "|": "|"}.get(byteorder, "=")
-    if kind == "f" and size > 8:
-        return np.dtype(np.longdouble).newbyteorder(order)
-    if kind == "c" and size > 16:
-        return np.dtype(np.clongdouble).newbyteorder(order)
+    order = byteorder if byteorder in "<>|" else "="
+    if kind in "fc" and size > (8 if kind == "f" else 16):
+        long_type = np.longdouble if kind == "f" else np.clongdouble
+        return np.dtype(f"{order}{np.dtype(long_type).char}")
     return np.dtype(f"{order}{kind}{size}")
 
 
-def struct_dtype(fields, itemsize: int) -> np.dtype:
+def struct_dtype(fields: Sequence[Any], itemsize: int) -> np.dtype[Any]:
     """The numpy dtype of a parsed struct: one entry per field at its offset, unnamed fields
     named ``f0``, ``f1``, ... by position (as numpy does), padding left out, ``itemsize`` kept.
 
@@ -48,10 +49,13 @@ def struct_dtype(fields, itemsize: int) -> np.dtype:
     Raises:
         ValueError: a field type numpy has no dtype for (extension types, ``c`` characters).
     """
-    names, formats, offsets = [], [], []
+    names: list[str] = []
+    formats: list[Any] = []
+    offsets: list[int] = []
     for index, field in enumerate(fields):
         count = math.prod(field.shape) if field.shape else 1
         element_size = field.itemsize // count if count else 0
+        element: np.dtype[Any]
         if field.code == "T":
             element = struct_dtype(field.fields, element_size)
         else:
@@ -63,8 +67,8 @@ def struct_dtype(fields, itemsize: int) -> np.dtype:
                      "itemsize": itemsize})
 
 
-def is_struct(parsed) -> bool:
+def is_struct(parsed: Any) -> bool:
     """Whether a parsed format is a struct (several fields, a named field, or a ``T{...}``)
     rather than one scalar or sub-array of scalars."""
     fields = parsed.fields
-    return len(fields) != 1 or fields[0].name is not None or fields[0].code == "T"
+    return bool(len(fields) != 1 or fields[0].name is not None or fields[0].code == "T")
