@@ -139,6 +139,8 @@ class Holder:
         if self.kind == "numpy":
             return self.obj
         if self.kind == "arrow":
+            if isinstance(self.obj.type, pa.FixedShapeTensorType):
+                return self.obj.to_numpy_ndarray()  # N-D: the tensor over the same memory
             return self.obj.to_numpy(zero_copy_only=True)
         return raw_view(self.obj.desc, self.dtype)  # acquisition
 
@@ -347,8 +349,8 @@ class ExportMachine(RuleBasedStateMachine):
         assert pa is not None
         target = self.obj
         before = self.subject.counters(target)
-        if self.model.ndim == 1 and self.model.flags.c_contiguous:
-            arr = pa.array(target)
+        if self.model.ndim >= 1 and self.model.flags.c_contiguous:
+            arr = pa.array(target)  # 1-D: a primitive array; N-D: arrow.fixed_shape_tensor
             assert len(arr) == self.model.shape[0]
             self._exported(arr, "arrow", self.model, False)
         else:

@@ -81,9 +81,9 @@ def test_bad_requested_schema():
 
 
 @pytest.mark.parametrize("shape,fmt,strides,match", [
-    ((2, 3), "f", None, "1-D"),
-    ((), "f", None, "1-D"),
-    ((4,), "f", (8,), "contiguous"),
+    ((2, 3), "f", (4, 8), "C-contiguous"),
+    ((), "f", None, "at least one dimension"),
+    ((4,), "f", (8,), "C-contiguous"),
     ((4,), "?", None, "bit-packed"),
     ((4,), ">i", None, "byte order"),
     ((4,), "Zd", None, "no fixed-width"),
@@ -92,7 +92,7 @@ def test_bad_requested_schema():
 ])
 def test_refusals(shape, fmt, strides, match):
     p = Producer(shape, fmt, strides=strides)
-    for call in (p.__arrow_c_schema__, p.__arrow_c_array__):
+    for call in (p.__arrow_c_schema__, p.__arrow_c_array__, p.__arrow_c_stream__):
         with pytest.raises(BufferError, match=match):
             call()
     assert p.live_exports == 0 and p.gets == p.releases

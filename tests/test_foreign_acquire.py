@@ -1,6 +1,7 @@
 """The consumer side through DLPack and Arrow (BfApi.acquire_dlpack / acquire_arrow), as Mojo's
 MemoryView uses it: descriptors, refusals and exactly-once release of the foreign export."""
 import gc
+import re
 
 import numpy as np
 import pytest
@@ -120,3 +121,21 @@ def test_arrow_refusals():
         Acquisition(bytearray(3), via="arrow")
     with pytest.raises(ValueError, match="via"):
         Acquisition(bytearray(3), via="carrier pigeon")
+
+
+@pytest.mark.parametrize("make,named", [
+    (lambda pa: pa.array([1.5, 2.5, 1.5, 9.0]).dictionary_encode(), "dictionary"),
+    (lambda pa: pa.array(["x", "y", "x"]).dictionary_encode(), "dictionary"),
+    (lambda pa: pa.array([[1, 2], [3]]), "'+l'"),
+    (lambda pa: pa.array([{"a": 1}]), "'+s'"),
+    (lambda pa: pa.array([1, 2], pa.timestamp("us")), "'tsu:'"),
+    (lambda pa: pa.FixedSizeListArray.from_arrays(pa.array([1.0, 2.0]), 2), "'+w:2'"),
+])
+def test_arrow_refuses_every_non_primitive_layout(make, named):
+    """A dictionary array's buffers are its codes: acquiring them would read [0, 1, 0, 2] for
+    [1.5, 2.5, 1.5, 9.0]. Every layout other than a primitive fixed-width array is refused,
+    naming the Arrow type."""
+    pa = pytest.importorskip("pyarrow")
+    arr = make(pa)
+    with pytest.raises(BufferError, match=re.escape(named)):
+        Acquisition(arr, BufferFlags.RECORDS_RO, via="arrow")

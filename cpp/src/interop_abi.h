@@ -76,6 +76,15 @@ struct ArrowArray {
 };
 
 static_assert(sizeof(ArrowSchema) == 72, "ArrowSchema layout");
+struct ArrowArrayStream {   // the C Stream Interface: a sequence of arrays of one schema
+  int (*get_schema)(ArrowArrayStream *, ArrowSchema *out);
+  int (*get_next)(ArrowArrayStream *, ArrowArray *out);  // out->release == NULL: end of stream
+  const char *(*get_last_error)(ArrowArrayStream *);
+  void (*release)(ArrowArrayStream *);
+  void *private_data;
+};
+
 static_assert(sizeof(ArrowArray) == 80, "ArrowArray layout");
+static_assert(sizeof(ArrowArrayStream) == 40, "ArrowArrayStream layout");
 
 }  // namespace bf::abi

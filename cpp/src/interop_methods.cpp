@@ -1,7 +1,7 @@
 // interop_methods.cpp -- gives a type that exports the buffer protocol the DLPack and Arrow
-// methods (__dlpack__, __dlpack_device__, __arrow_c_schema__, __arrow_c_array__). They are plain C
-// functions over the type's own buffer export, so installing them is all a producer does: the
-// testing Producer and Mojo's Bufferable types (through BfApi.install_interop) share them.
+// methods (__dlpack__, __dlpack_device__, __arrow_c_schema__, __arrow_c_array__,
+// __arrow_c_stream__). They are plain C functions over the type's own buffer export, so
+// installing them is all a producer does: the testing Producer and Mojo's Bufferable types (through BfApi.install_interop) share them.
 #include "arrow.h"
 #include "dlpack.h"
 
@@ -24,6 +24,11 @@ PyMethodDef interop_methods[] = {
      PyDoc_STR("__arrow_c_array__(requested_schema=None)\n--\n\nExport this 1-D buffer as an "
                "Arrow array without a copy: a tuple of 'arrow_schema' and 'arrow_array' "
                "PyCapsules.")},
+    {"__arrow_c_stream__", (PyCFunction)(void (*)(void))arrow_stream_method,
+     METH_FASTCALL | METH_KEYWORDS,
+     PyDoc_STR("__arrow_c_stream__(requested_schema=None)\n--\n\nExport this buffer as an "
+               "Arrow stream of one record batch with one column, 'value', without a copy: an "
+               "'arrow_array_stream' PyCapsule.")},
     {nullptr, nullptr, 0, nullptr}};
 
 }  // namespace
@@ -54,7 +59,8 @@ void bind_interop(nb::module_ &m) {
     if (install_interop(type.ptr()) != 0) throw nb::python_error();
   }, nb::arg("type"),
   "Give ``type`` (which must export the buffer protocol) ``__dlpack__``, ``__dlpack_device__``,\n"
-  "``__arrow_c_schema__`` and ``__arrow_c_array__``, all built on its buffer export.");
+  "``__arrow_c_schema__``, ``__arrow_c_array__`` and ``__arrow_c_stream__``, all built on its\n"
+  "buffer export.");
 }
 
 }  // namespace bf

@@ -268,7 +268,8 @@ typedef struct {
   /* --- DLPack and Arrow --- */
 
   /* Give `type` (whose instances export the buffer protocol) the methods __dlpack__,
-   * __dlpack_device__, __arrow_c_schema__ and __arrow_c_array__, each built on one buffer export
+   * __dlpack_device__, __arrow_c_schema__, __arrow_c_array__ and __arrow_c_stream__ (1-D: a
+   * primitive array; N-D C-contiguous: arrow.fixed_shape_tensor), each built on one buffer export
    * of the instance (so the producer's release runs once per capsule, when its consumer is done).
    * GIL required. Returns 0, or -1 (TypeError if `type` is not a buffer-exporting type). */
   int (*install_interop)(struct _object *type);
@@ -281,7 +282,8 @@ typedef struct {
 
   /* Like acquire, through the Arrow PyCapsule interface: calls obj.__arrow_c_array__() and
    * describes the values of a 1-D fixed-width primitive array (offset applied; always read-only;
-   * an array with nulls is refused with BufferError). The acquisition owns the moved ArrowArray
+   * an array with nulls, and every other layout, dictionary-encoded included, is refused with
+   * BufferError naming the Arrow type). The acquisition owns the moved ArrowArray
    * and calls its release callback exactly once. GIL required. */
   int (*acquire_arrow)(struct _object *obj, int flags, BfBuffer *out, BfAcquisition **acq);
 } BfApi;
