@@ -1,21 +1,19 @@
-"""np.from_dlpack(x) and pyarrow.array(x) on a Mojo Bufferable struct and on the core's testing
-Producer, beside the same call on a numpy ndarray, at 1 KiB and 256 MiB: one run, ratios printed.
+"""DLPack and Arrow: np.from_dlpack(x) and pyarrow.array(x) on a Mojo Bufferable struct and on the
+core's testing Producer, beside the same call on a numpy ndarray.
 
     python benchmarks/bench_interop.py [--quick]
 
 The Mojo object is ``GridF64`` from tests/mojo/modules/interop/bfinterop.mojo (a 1-D float64
 ``List`` exported through bufferable's slots; its ``__dlpack__`` and ``__arrow_c_array__`` are the
-core's, installed by ``finalize_module``), built once with bufferable.build.cached_build (see
-mojo_modules.py). Target (issue 6): each within 1.3x of the same call on an ndarray.
+core's, installed by ``finalize_module``), built once (see mojo_modules.py). Run on its own it
+measures the two ends of run.py's sweep.
 
 All three are zero-copy at every size (asserted): the time is the export and the capsule, not
 the bytes, so 1 KiB and 256 MiB should cost the same.
 """
-
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import gc
 import sys
 from pathlib import Path
@@ -23,36 +21,13 @@ from pathlib import Path
 import numpy as np
 
 import mojo_modules
+import report
 import timing
 
-SIZES = {"1 KiB": 1 << 10, "256 MiB": 256 << 20}
-TARGET = 1.3
+Row = report.Row
 INTEROP = Path(__file__).resolve().parent.parent / "tests" / "mojo" / "modules" / "interop" / "bfinterop.mojo"
-
-OPERATIONS = ("np.from_dlpack", "pyarrow.array")
-
-
-@dataclasses.dataclass
-class Row:
-    """One path at one size (seconds per call, best interleaved round), with its baseline."""
-
-    size: str
-    nbytes: int
-    path: str
-    """e.g. ``np.from_dlpack(Mojo)``."""
-    seconds: float
-    baseline: str | None = None
-    """The ndarray path it is compared with (None for the ndarray rows themselves)."""
-    baseline_seconds: float | None = None
-
-    @property
-    def ratio(self) -> float | None:
-        """seconds / baseline_seconds (target <= TARGET), or None for a baseline row."""
-        return None if self.baseline_seconds is None else self.seconds / self.baseline_seconds
-
-
-def _load_mojo():
-    return mojo_modules.load(INTEROP)
+NOTES = ["DLPack/Arrow: Mojo = GridF64 of tests/mojo/modules/interop/bfinterop.mojo (1-D float64); "
+         "Producer = bufferable.testing.Producer((n,), 'd'); ndarray = np.zeros(n)."]
 
 
 def _check_zero_copy(obj, address: int, pa) -> None:
@@ -63,14 +38,10 @@ def _check_zero_copy(obj, address: int, pa) -> None:
     del a, arr
 
 
-def measure(
-    sizes: dict[str, int] | None = None, *, repeat: int = 25, min_time: float = 0.01,
-    budget: float | None = None,
-) -> list[Row]:
+def measure(sizes: dict[str, int] = report.END_SIZES, rounds: report.Rounds = report.FULL) -> list[Row]:
     """Times ``np.from_dlpack(x)`` and ``pyarrow.array(x)`` for x = a Mojo ``GridF64``, a
-    ``Producer((n,), "d")`` and ``np.zeros(n)`` of each size (name -> bytes), the three of one
-    operation interleaved (``repeat``, ``min_time``, ``budget``: see ``timing.interleaved``).
-    Asserts that every call is zero-copy and that every export was released.
+    ``Producer((n,), "d")`` and ``np.zeros(n)`` of each size (label -> bytes), the three of one
+    operation interleaved. Asserts that every call is zero-copy and that every export was released.
 
     Returns:
         Per size and operation: the ndarray row (no baseline), then the Producer and the Mojo rows
@@ -80,10 +51,10 @@ def measure(
 
     from bufferable.testing import Producer
 
-    b = _load_mojo()
+    b = mojo_modules.load(INTEROP)
     ops = {"np.from_dlpack": np.from_dlpack, "pyarrow.array": pa.array}
     rows: list[Row] = []
-    for label, nbytes in (sizes or SIZES).items():
+    for label, nbytes in sizes.items():
         n = nbytes // 8
         mojo_obj = b.GridF64((n,))
         producer = Producer((n,), "d")
@@ -91,16 +62,17 @@ def measure(
         _check_zero_copy(mojo_obj, mojo_obj.address(), pa)
         _check_zero_copy(producer, producer.address, pa)
         _check_zero_copy(ndarray, ndarray.__array_interface__["data"][0], pa)
+        common = dict(section="DLPack/Arrow", size=label, nbytes=n * 8)
         for op, fn in ops.items():
             t_mojo, t_producer, t_ndarray = timing.interleaved(
-                [lambda: fn(mojo_obj), lambda: fn(producer), lambda: fn(ndarray)],
-                repeat=repeat, min_time=min_time, budget=budget,
-            )
+                [lambda: fn(mojo_obj), lambda: fn(producer), lambda: fn(ndarray)], **rounds.kw())
             reference = f"{op}(ndarray)"
             rows += [
-                Row(label, n * 8, reference, t_ndarray),
-                Row(label, n * 8, f"{op}(Producer)", t_producer, reference, t_ndarray),
-                Row(label, n * 8, f"{op}(Mojo)", t_mojo, reference, t_ndarray),
+                Row(path=reference, seconds=t_ndarray, **common),
+                Row(path=f"{op}(Producer)", seconds=t_producer, baseline=reference, baseline_seconds=t_ndarray,
+                    target=report.INTEROP_VS_NDARRAY, **common),
+                Row(path=f"{op}(Mojo)", seconds=t_mojo, baseline=reference, baseline_seconds=t_ndarray,
+                    target=report.INTEROP_VS_NDARRAY, **common),
             ]
         gc.collect()
         live, acquired, released = mojo_obj.stats()
@@ -111,28 +83,12 @@ def measure(
     return rows
 
 
-def format_table(rows: list[Row]) -> str:
-    """The rows as an aligned text table, with the worst ratio and the verdict."""
-    lines = [f"{'size':>8}  {'path':<26} {'time':>9}  {'vs ndarray':>10}"]
-    for r in rows:
-        ratio = "" if r.ratio is None else f"{r.ratio:9.2f}x"
-        lines.append(f"{r.size:>8}  {r.path:<26} {r.seconds * 1e9:7.0f}ns  {ratio:>10}")
-    compared = [r for r in rows if r.ratio is not None]
-    worst = max(compared, key=lambda r: r.ratio)
-    verdict = "met" if worst.ratio <= TARGET else "NOT met"
-    lines.append(f"worst: {worst.path} at {worst.size}, {worst.ratio:.2f}x the ndarray "
-                 f"(target <= {TARGET}x): {verdict}")
-    return "\n".join(lines)
-
-
 def main(argv=None) -> int:
-    """Command line entry point: measure and print the table."""
+    """Command line entry point: measure, print the table; exit status 1 if a target is missed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds per measurement (noisier)")
     args = parser.parse_args(argv)
-    repeat, min_time = (7, 0.005) if args.quick else (25, 0.01)
-    print(format_table(measure(repeat=repeat, min_time=min_time, budget=3.0)))
-    return 0
+    return report.print_report(measure(rounds=report.QUICK if args.quick else report.FULL), NOTES)
 
 
 if __name__ == "__main__":

@@ -1,75 +1,63 @@
-"""memoryview(x) and np.asarray(x) on a Mojo Bufferable struct, beside the core's testing Producer
-and a numpy ndarray, at 1 KiB and 256 MiB: one run, ratios printed.
+"""Exports: memoryview(x) and np.asarray(x) on a Mojo Bufferable struct, on the core's testing
+Producer and on a numpy ndarray; and the copies zero-copy avoids, beside the views.
 
     python benchmarks/bench_mojo_export.py [--quick]
 
-The Mojo object is `Float64` from tests/mojo/modules/bftest.mojo (a List[Float64] exported 1-D
-through bufferable's slots), built once with bufferable.build.cached_build (see mojo_modules.py).
-Targets (issue 3): Mojo within 1.2x of the Producer and 1.5x of the ndarray, independent of size.
+The Mojo object is ``Float64`` from tests/mojo/modules/bftest.mojo (a ``List[Float64]`` exported
+1-D through bufferable's slots), built once (see mojo_modules.py); the Producer is
+``bufferable.testing.Producer((n,), "d")`` (the C contract with no Mojo); the ndarray is
+``np.zeros(n)``. Run on its own it measures the two ends of run.py's sweep.
 
 The ndarray reference of ``np.asarray(x)`` is ``np.asarray(memoryview(ndarray))``: numpy going
 through the buffer protocol of an ndarray. ``np.asarray(ndarray)`` returns its argument without
-any export, a floor no buffer exporter (the Producer included) can approach; it is printed too.
+any export, a floor no buffer exporter (the Producer included) can approach; it is a row too.
 """
-
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import gc
 import sys
 
 import numpy as np
 
 import mojo_modules
+import report
 import timing
 
-SIZES = {"1 KiB": 1 << 10, "256 MiB": 256 << 20}
-TARGET_PRODUCER = 1.2
-TARGET_NDARRAY = 1.5
-OPERATIONS = ("memoryview(x)", "np.asarray(x)")
+Row = report.Row
+NOTES = [
+    "np.asarray baseline: np.asarray(memoryview(ndarray)), numpy consuming an ndarray's buffer export; "
+    "np.asarray(ndarray) returns its argument without any export (a floor no exporter can reach) and is "
+    "listed for information.",
+    "Mojo = Float64 of tests/mojo/modules/bftest.mojo (1-D float64, List storage); Producer = "
+    "bufferable.testing.Producer((n,), 'd'); ndarray = np.zeros(n).",
+    "copy rows compare a copy with the view of the same bytes: zero-copy stays flat, the copy grows with size.",
+]
 
 
-@dataclasses.dataclass
-class Row:
-    """One export, timed on the three exporters in the same interleaved rounds (seconds per call)."""
-
-    size: str
-    nbytes: int
-    operation: str
-    mojo: float
-    producer: float
-    ndarray: float
-    """The ndarray reference: memoryview(ndarray) or np.asarray(memoryview(ndarray))."""
-    floor: float | None = None
-    """np.asarray(ndarray) (no export at all) for the np.asarray row, else None."""
-
-    @property
-    def vs_producer(self) -> float:
-        """mojo / producer (target <= TARGET_PRODUCER)."""
-        return self.mojo / self.producer
-
-    @property
-    def vs_ndarray(self) -> float:
-        """mojo / ndarray reference (target <= TARGET_NDARRAY)."""
-        return self.mojo / self.ndarray
-
-    @property
-    def producer_vs_ndarray(self) -> float:
-        """producer / ndarray reference (issue 2's ratio)."""
-        return self.producer / self.ndarray
+def _export_rows(op: str, size: str, nbytes: int, mojo: float, producer: float, ndarray: float) -> list[Row]:
+    """The rows of one operation ("memoryview" or "np.asarray") timed on the three exporters."""
+    ref = "memoryview(ndarray)" if op == "memoryview" else "np.asarray(memoryview(ndarray))"
+    common = dict(section="export", size=size, nbytes=nbytes)
+    return [
+        Row(path=ref if op == "np.asarray" else f"{op}(ndarray)", seconds=ndarray, **common),
+        Row(path=f"{op}(Producer)", seconds=producer, baseline=ref, baseline_seconds=ndarray,
+            target=report.PRODUCER_VS_NDARRAY, **common),
+        Row(path=f"{op}(Mojo)", seconds=mojo, baseline=f"{op}(Producer)", baseline_seconds=producer,
+            target=report.MOJO_VS_PRODUCER, **common),
+        Row(path=f"{op}(Mojo)", seconds=mojo, baseline=ref, baseline_seconds=ndarray,
+            target=report.MOJO_VS_NDARRAY, **common),
+    ]
 
 
-def measure(
-    sizes: dict[str, int] | None = None, *, repeat: int = 25, min_time: float = 0.01, budget: float | None = None
-) -> list[Row]:
-    """Times both exports of a Mojo ``Float64``, a ``Producer((n,), "d")`` and ``np.zeros(n)`` of
-    each size (name -> bytes), interleaved (``repeat``, ``min_time``, ``budget``: see
-    ``timing.interleaved``); checks that every export was released."""
+def measure(sizes: dict[str, int] = report.END_SIZES, rounds: report.Rounds = report.FULL) -> list[Row]:
+    """Times both exports of a Mojo ``Float64``, a Producer and an ndarray of each size (label ->
+    bytes), the three of one operation interleaved; checks that every export was released."""
     from bufferable.testing import Producer
 
     bftest = mojo_modules.load(mojo_modules.BFTEST)
     rows = []
-    for label, nbytes in (sizes or SIZES).items():
+    for label, nbytes in sizes.items():
         n = nbytes // 8
         mojo_obj = bftest.Float64(n)
         producer = Producer((n,), "d")
@@ -77,56 +65,56 @@ def measure(
         assert memoryview(mojo_obj).nbytes == memoryview(producer).nbytes == ndarray.nbytes == n * 8
         t = timing.interleaved(
             [lambda: memoryview(mojo_obj), lambda: memoryview(producer), lambda: memoryview(ndarray)],
-            repeat=repeat, min_time=min_time, budget=budget,
-        )
-        rows.append(Row(label, n * 8, "memoryview(x)", *t))
-        t = timing.interleaved(
+            **rounds.kw())
+        rows += _export_rows("memoryview", label, n * 8, *t)
+        *t, floor = timing.interleaved(
             [lambda: np.asarray(mojo_obj), lambda: np.asarray(producer),
              lambda: np.asarray(memoryview(ndarray)), lambda: np.asarray(ndarray)],
-            repeat=repeat, min_time=min_time, budget=budget,
-        )
-        rows.append(Row(label, n * 8, "np.asarray(x)", *t))
+            **rounds.kw())
+        rows += _export_rows("np.asarray", label, n * 8, *t)
+        rows.append(Row(section="export", path="np.asarray(ndarray) (no export)", size=label, nbytes=n * 8,
+                        seconds=floor))
         live, acquired, released = mojo_obj.stats()
         assert live == 0 and acquired == released, mojo_obj.stats()
+        assert producer.live_exports == 0 and producer.gets == producer.releases
         del mojo_obj, producer, ndarray
     return rows
 
 
-def format_table(rows: list[Row]) -> str:
-    """The rows as an aligned text table, with the worst ratios and the verdict."""
-    lines = [
-        f"{'size':>8}  {'operation':<14} {'Mojo':>9} {'Producer':>9} {'ndarray':>9}"
-        f"  {'Mojo/Producer':>13} {'Mojo/ndarray':>12}"
-    ]
-    for r in rows:
-        lines.append(
-            f"{r.size:>8}  {r.operation:<14} {r.mojo * 1e9:7.0f}ns {r.producer * 1e9:7.0f}ns "
-            f"{r.ndarray * 1e9:7.0f}ns  {r.vs_producer:12.2f}x {r.vs_ndarray:11.2f}x"
+def measure_copies(sizes: dict[str, int] = report.END_SIZES, rounds: report.Rounds = report.FULL) -> list[Row]:
+    """What zero-copy avoids: ``np.array(Mojo)`` (a copy through the buffer protocol) and
+    ``np.copy(ndarray)`` beside the views of the same bytes, at each size (label -> bytes)."""
+    bftest = mojo_modules.load(mojo_modules.BFTEST)
+    rows = []
+    for label, nbytes in sizes.items():
+        n = nbytes // 8
+        ndarray = np.ones(n)
+        mojo_obj = bftest.Float64(n)
+        assert np.array(mojo_obj).sum() == n * (n - 1) / 2  # a real copy of the Mojo memory
+        t_view, t_copy, t_np_copy, t_nd_view = timing.interleaved(
+            [lambda: np.asarray(mojo_obj), lambda: np.array(mojo_obj), lambda: np.copy(ndarray),
+             lambda: np.asarray(memoryview(ndarray))],
+            **rounds.kw(),
         )
-    worst_producer = max(r.vs_producer for r in rows)
-    worst_ndarray = max(r.vs_ndarray for r in rows)
-    ok = worst_producer <= TARGET_PRODUCER and worst_ndarray <= TARGET_NDARRAY
-    lines.append(
-        f"worst: {worst_producer:.2f}x the Producer (target <= {TARGET_PRODUCER}x), "
-        f"{worst_ndarray:.2f}x the ndarray (target <= {TARGET_NDARRAY}x): {'met' if ok else 'NOT met'}"
-    )
-    floors = [r.floor for r in rows if r.floor is not None]
-    lines.append(
-        "ndarray column: memoryview(ndarray), and np.asarray(memoryview(ndarray)) for np.asarray. "
-        f"np.asarray(ndarray) itself returns its argument (no export at all): {min(floors) * 1e9:.0f} ns, "
-        "a floor no buffer exporter (the Producer included) can approach"
-    )
-    return "\n".join(lines)
+        common = dict(section="copy", size=label, nbytes=n * 8, kind="copy")
+        rows += [
+            Row(path="np.array(Mojo) (copy)", seconds=t_copy, baseline="np.asarray(Mojo)",
+                baseline_seconds=t_view, **common),
+            Row(path="np.copy(ndarray)", seconds=t_np_copy, baseline="np.asarray(memoryview(ndarray))",
+                baseline_seconds=t_nd_view, **common),
+        ]
+        del ndarray, mojo_obj
+        gc.collect()
+    return rows
 
 
 def main(argv=None) -> int:
-    """Command line entry point: measure and print the table."""
+    """Command line entry point: measure, print the table; exit status 1 if a target is missed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds per measurement (noisier)")
     args = parser.parse_args(argv)
-    repeat, min_time = (5, 0.005) if args.quick else (25, 0.01)
-    print(format_table(measure(repeat=repeat, min_time=min_time)))
-    return 0
+    rounds = report.QUICK if args.quick else report.FULL
+    return report.print_report(measure(rounds=rounds) + measure_copies(rounds=rounds), NOTES)
 
 
 if __name__ == "__main__":
