@@ -26,3 +26,4 @@ from .layout import MemoryLayout
 from .memory_view import MemoryView
 from .record_format import record_format_of
 from .records import Records
+from .record_view import RecordView

@@ -264,3 +264,161 @@ def test_unsupported_field_is_a_compile_error_naming_it(tmp_path, mojo_compiler)
     assert result.returncode != 0
     assert "field 'label' of labelled.Labelled has type String, which has no PEP 3118 format" in (
         result.stdout + result.stderr)
+
+
+# --- RecordView: Mojo reads structured buffers in place ---------------------------------------
+
+PARTICLE = EXPECTED["Particles"][1]
+PARTICLE_ALIGNED = np.dtype([("pos", "<f4", (4,)), ("mass", "<f8"), ("id", "<i4"),
+                             ("alive", "?")], align=True)
+
+
+def particles(n, dtype=PARTICLE):
+    a = np.zeros(n, dtype)
+    a["pos"] = np.arange(4 * n, dtype=np.float32).reshape(n, 4)
+    a["mass"] = np.arange(n) * 1.5
+    a["id"] = np.arange(n) * 10
+    a["alive"] = np.arange(n) % 3 == 0
+    return a
+
+
+@pytest.mark.parametrize("dtype", [PARTICLE, PARTICLE_ALIGNED], ids=["offsets", "align"])
+def test_record_view_reads_and_writes_numpy_in_place(rec, dtype):
+    assert dtype == PARTICLE  # align=True gives Mojo's layout
+    a = particles(6, dtype)
+    assert rec.total_mass(a) == a["mass"].sum()
+    assert rec.particle_ids(a) == ([0, 10, 20, 30, 40, 50], [50, 40, 30, 20, 10, 0], [10, 30, 50])
+    assert rec.get_particle(a, -2) == a["mass"][-2]
+    expected = particles(6, dtype)
+    rec.move_particles(a, 0.5)  # Mojo writes through v[i] references
+    assert (a["pos"] == expected["pos"] + np.float32([0.5, 1.0, 1.5, 0])).all()
+    assert (a["id"] == -expected["id"]).all() and (a["alive"] == ~expected["alive"]).all()
+    assert (a["mass"] == expected["mass"]).all()
+    # strided and reversed numpy views: any strides, same memory
+    assert rec.particle_ids(a[::-2]) == ([-50, -30, -10], [-10, -30, -50], [-30])
+    assert rec.total_mass(a[1::2]) == a["mass"][1::2].sum()
+
+
+def test_record_view_round_trip_numpy_mojo_numpy(rec):
+    r = rec.Particles(4)
+    a = np.asarray(r)  # Mojo -> numpy
+    a["mass"] = [1, 2, 3, 4]
+    assert rec.total_mass(r) == 10.0  # the Records export read back by RecordView
+    assert rec.total_mass(a) == 10.0  # numpy's own export of it
+    rec.move_particles(a, 1.0)  # numpy -> RecordView writes -> seen by numpy and Records
+    assert a["pos"][0].tolist() == [1.0, 2.0, 3.0, 0.0]
+    assert rec.particle_get(r, 0)[0] == (1.0, 2.0, 3.0, 0.0)
+    del a
+    assert r.exports() == 0
+
+
+def test_record_view_rank_two(rec):
+    g = np.zeros((3, 4), PARTICLE)
+    g["id"] = np.arange(12).reshape(3, 4)
+    assert rec.grid_ids(g) == ([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]], 8)
+    assert rec.grid_ids(g[::-1, ::3]) == ([[8, 11], [4, 7], [0, 3]], 0)
+    assert rec.grid_ids(g.T) == ([[0, 4, 8], [1, 5, 9], [2, 6, 10], [3, 7, 11]], 3)
+    assert rec.grid_ids(rec.ParticleGrid(2, 2)) == ([[2, 3], [0, 1]], 0)  # Mojo's rank-2 export
+
+
+def test_record_view_nested_and_every_scalar(rec):
+    n = rec.NestedRecords(3)
+    a = np.asarray(n)
+    a["kind"] = [1, 2, 3]
+    a["inner"]["value"] = [0.5, 1.5, 2.5]
+    a["flag"] = [True, False, True]
+    assert rec.nested_sum(a) == 0.5 + 1.5 + 2.5 + 6 + 2
+    assert a["inner"]["value"].tolist() == [1.0, 3.0, 5.0]
+    plain = np.zeros(2, EXPECTED["NestedRecords"][1])  # numpy's own struct, same layout
+    assert rec.nested_sum(plain) == 0.0
+    # numpy's format for it puts the inner trailing padding after "T{...}" too, which every
+    # parser (numpy's own included) reads as padding twice; only the array's dtype is right
+    assert memoryview(plain).format == "T{h:kind:xxxxxxT{d:value:b:tag:}:inner:xxxxxxx?:flag:}"
+    with pytest.raises(ValueError, match="field 'flag': the buffer has bool at offset 31"):
+        rec.view_nested(memoryview(plain))
+    assert rec.view_arrays(np.zeros(5, EXPECTED["ArrayRecords"][1])) == 5
+    assert rec.view_one_field(np.zeros(7, EXPECTED["OneFields"][1])) == 7
+    assert rec.view_one_field(np.zeros(7, np.float32)) == 7  # an unnamed field matches by type
+    assert rec.view_particles(rec.Particles(0)) == 0  # empty
+    del a
+    assert n.exports() == 0
+
+
+def _particle_like(**changes):
+    fields = {"pos": (("<f4", (4,)), 0), "mass": ("<f8", 16), "id": ("<i4", 24),
+              "alive": ("?", 28)}
+    fields.update(changes)
+    names = list(fields)
+    return np.dtype({"names": names, "formats": [fields[k][0] for k in names],
+                     "offsets": [fields[k][1] for k in names], "itemsize": 32})
+
+
+MISMATCHES = [
+    (_particle_like(mass=("<i4", 16)),
+     "ValueError", "field 'mass': the buffer has int32 at offset 16, Particle has float64 at offset 16"),
+    (_particle_like(mass=("<f8", 16), id=("<i4", 28), alive=("?", 24)),
+     None, None),  # numpy refuses out-of-order fields itself (checked below)
+    (_particle_like(id=("<i2", 26)),
+     "ValueError", "field 'id': the buffer has int16 at offset 26, Particle has int32 at offset 24"),
+    (_particle_like(pos=(("<f4", (3,)), 0)),
+     "ValueError", "field 'pos': the buffer has float32[3] at offset 0, Particle has float32[4] at offset 0"),
+    (_particle_like(mass=(">f8", 16)),
+     "ValueError", "field 'mass': the buffer has big-endian float64 at offset 16, Particle has float64 at offset 16"),
+    (np.dtype({"names": ["pos", "mass", "ident", "alive"], "formats": [("<f4", (4,)), "<f8", "<i4", "?"],
+               "offsets": [0, 16, 24, 28], "itemsize": 32}),
+     "ValueError", "field 2 of Particle is 'id', the buffer names it 'ident'"),
+    (np.dtype([("pos", "<f4", (4,)), ("mass", "<f8"), ("id", "<i4"), ("alive", "?")]),
+     "ValueError", "the buffer's records are 29 bytes (format 'T{(4)=f:pos:d:mass:i:id:?:alive:}'), Particle is 32"),
+    (np.dtype({"names": ["pos", "mass", "id"], "formats": [("<f4", (4,)), "<f8", "<i4"],
+               "offsets": [0, 16, 24], "itemsize": 32}),
+     "ValueError", "the buffer has 3 fields, Particle has 4"),
+    (np.dtype(np.float64), "ValueError", "the buffer's records are 8 bytes (format 'd'), Particle is 32"),
+]
+
+
+@pytest.mark.parametrize("case", range(len(MISMATCHES)))
+def test_record_view_mismatch_messages(rec, case):
+    dtype, kind, message = MISMATCHES[case]
+    if kind is None:
+        with pytest.raises(ValueError, match="overlapping or out-of-order"):
+            rec.view_particles(np.zeros(3, dtype))  # numpy itself refuses to export it
+        return
+    with pytest.raises(getattr(__builtins__, kind, None) or ValueError) as info:
+        rec.view_particles(np.zeros(3, dtype))
+    assert type(info.value) is ValueError
+    assert str(info.value) == f"RecordView[Particle, 1, mut=False]: {message}"
+
+
+def test_record_view_nested_mismatch_names_the_path(rec):
+    bad = np.dtype({"names": ["kind", "inner", "flag"],
+                    "formats": ["<i2", np.dtype({"names": ["value", "tag"], "formats": ["<f8", "<i4"],
+                                                 "offsets": [0, 8], "itemsize": 16}), "?"],
+                    "offsets": [0, 8, 24], "itemsize": 32})
+    with pytest.raises(ValueError) as info:
+        rec.view_nested(np.zeros(2, bad))
+    assert str(info.value) == ("RecordView[Nested, 1, mut=False]: field 'inner.tag': the buffer has "
+                               "int32 at offset 8, Nested has int8 at offset 8")
+
+
+def test_record_view_refusals(rec):
+    a = particles(3)
+    with pytest.raises(ValueError, match=r"the buffer has 2 dimensions, expected 1"):
+        rec.view_particles(np.zeros((2, 2), PARTICLE))
+    with pytest.raises(IndexError, match="index 3 out of range for axis 0 of extent 3"):
+        rec.get_particle(a, 3)
+    with pytest.raises(IndexError, match="index -4 out of range"):
+        rec.get_particle(a, -4)
+    ro = particles(3)
+    ro.flags.writeable = False
+    assert rec.view_particles(ro) == 3
+    with pytest.raises(BufferError, match="read-only; a mutable view needs a writable buffer"):
+        rec.view_particles_mut(ro)
+    misaligned = np.zeros(32 * 3 + 4, np.uint8)[4:].view(PARTICLE)
+    with pytest.raises(BufferError, match="is not aligned to 16 bytes, as Particle needs"):
+        rec.view_particles(misaligned)
+    with pytest.raises(TypeError):
+        rec.view_particles(3.5)
+    p = Producer((3,), "T{(4)f:pos:d:mass:i:id:?:alive:3x}", strides=(48,))
+    with pytest.raises(BufferError, match="stride along axis 0 is 48 bytes, not a whole number of 32-byte records"):
+        rec.view_particles(p)
+    del p

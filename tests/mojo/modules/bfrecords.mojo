@@ -13,6 +13,7 @@ from bufferable import (
     BufferFlags,
     Bufferable,
     ExportCounter,
+    RecordView,
     Records,
     add_buffer_protocol,
     finalize_module,
@@ -259,6 +260,82 @@ struct ParticleGrid(Bufferable, Writable):
         self = ParticleGrid(Int(py=args[0]), Int(py=args[1]))
 
 
+# ===-----------------------------------------------------------------------===#
+# RecordView: Mojo reads numpy structured arrays in place
+# ===-----------------------------------------------------------------------===#
+
+
+def total_mass(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """Sum of `mass` over a 1-D buffer of Particle records (read-only view)."""
+    var v = RecordView[Particle, 1, mut=False](args[0])
+    var s = 0.0
+    for i in range(len(v)):
+        s += v[i].mass
+    return PythonObject(s)
+
+
+def move_particles(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """pos += (dt, 2 dt, 3 dt, 0), id = -id, alive = not alive: writes in place."""
+    var v = RecordView[Particle, 1](args[0])
+    var dt = Float32(py=args[1])
+    for i in range(len(v)):
+        ref p = v[i]
+        p.pos += SIMD[DType.float32, 4](dt, 2 * dt, 3 * dt, 0)
+        p.id = -p.id
+        p.alive = not p.alive
+    return PythonObject(None)
+
+
+def particle_ids(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """ids of a rank-1 view, of its reverse (v[::-1]) and of v[1::2]."""
+    var v = RecordView[Particle, 1, mut=False](args[0])
+    var forward = Python.list()
+    var backward = Python.list()
+    var odd = Python.list()
+    var r = v[::-1]
+    var o = v[1::2]
+    for i in range(len(v)):
+        forward.append(v[i].id)
+        backward.append(r[i].id)
+    for i in range(len(o)):
+        odd.append(o[i].id)
+    return Python.tuple(forward, backward, odd)
+
+
+def grid_ids(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """ids of a rank-2 view, row by row; and v[-1, 0].id."""
+    var v = RecordView[Particle, 2, mut=False](args[0])
+    var rows = Python.list()
+    for i in range(v.dim(0)):
+        var row = Python.list()
+        for j in range(v.dim(1)):
+            row.append(v[i, j].id)
+        rows.append(row)
+    return Python.tuple(rows, v[-1, 0].id)
+
+
+def get_particle(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """v[i].mass of a rank-1 Particle view (IndexError when out of range)."""
+    var v = RecordView[Particle, 1, mut=False](args[0])
+    return PythonObject(v[Int(py=args[1])].mass)
+
+
+def nested_sum(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """Sum of inner.value + kind + flag over Nested records; doubles inner.value."""
+    var v = RecordView[Nested, 1](args[0])
+    var s = 0.0
+    for i in range(len(v)):
+        ref r = v[i]
+        s += r.inner.value + Float64(r.kind) + (1.0 if r.flag else 0.0)
+        r.inner.value *= 2
+    return PythonObject(s)
+
+
+def view_len[T: AnyType, mut: Bool](mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    var v = RecordView[T, 1, mut=mut](args[0])
+    return PythonObject(len(v))
+
+
 @export
 def PyInit_bfrecords() abi("C") -> PythonObject:
     try:
@@ -266,6 +343,17 @@ def PyInit_bfrecords() abi("C") -> PythonObject:
         m.def_py_c_function(py_method[particles_to_numpy], "particles_to_numpy")
         m.def_py_c_function(py_method[particle_get], "particle_get")
         m.def_py_c_function(py_method[particle_scale_mass], "particle_scale_mass")
+        m.def_py_c_function(py_method[total_mass], "total_mass")
+        m.def_py_c_function(py_method[move_particles], "move_particles")
+        m.def_py_c_function(py_method[particle_ids], "particle_ids")
+        m.def_py_c_function(py_method[grid_ids], "grid_ids")
+        m.def_py_c_function(py_method[get_particle], "get_particle")
+        m.def_py_c_function(py_method[nested_sum], "nested_sum")
+        m.def_py_c_function(py_method[view_len[Particle, False]], "view_particles")
+        m.def_py_c_function(py_method[view_len[Particle, True]], "view_particles_mut")
+        m.def_py_c_function(py_method[view_len[Nested, False]], "view_nested")
+        m.def_py_c_function(py_method[view_len[Arrays, False]], "view_arrays")
+        m.def_py_c_function(py_method[view_len[OneField, False]], "view_one_field")
         bind_records[Particle](m, "Particles")
         bind_records[InnerPad](m, "InnerPads")
         bind_records[TrailingPad](m, "TrailingPads")

@@ -1,0 +1,512 @@
+"""`RecordView[T, rank, mut=...]`: Mojo reads a buffer of records (a numpy
+structured array, a `Records[T]` export, any `T{...}` buffer) in place, as
+references to struct T.
+
+```mojo
+from bufferable import RecordView
+
+def total_mass(obj: PythonObject) raises -> Float64:
+    var v = RecordView[Particle, 1, mut=False](obj)   # np.zeros(n, dtype)
+    var s = 0.0
+    for i in range(len(v)):
+        s += v[i].mass          # a reference to the record in numpy's memory
+    return s
+```
+
+The buffer's format is checked against T's reflection (`format_of[T]()`):
+the same itemsize (`size_of[T]()`), the same field offsets and types, nested
+structs included, and T's field names wherever the buffer names its fields
+(numpy always does). A format that is `format_of[T]()` verbatim is accepted
+at once; any other spelling (numpy's, which leaves the trailing padding to
+the itemsize; `=`/`<` byte orders; `l` for `q`) goes through the core's parser
+(`bufferable.records.record_mismatch`), and the first mismatch is a
+ValueError naming the field and both sides, e.g. "field 'mass': the buffer
+has int32 at offset 8, Particle has float64 at offset 16".
+
+Conventions are `MemoryView`'s: one shared acquisition (`view()` and slices
+hold a reference; the buffer is released once, when the last of them dies),
+strides in records (negative allowed; a byte stride that is not a whole
+number of records is a BufferError), `len`, `dim`, `stride`, checked
+`v[i]` / `v[i, j]` (IndexError) and unchecked `unsafe_get`. A mutable view
+asks for a writable buffer; data not aligned for T is a BufferError.
+"""
+
+from std.ffi import c_int
+from std.python import Python, PythonObject
+from std.reflection import reflect
+from std.sys.info import align_of, size_of
+
+from ._private import object_address
+from .api import AcquisitionPtr, bf_api, load_api
+from .buffer import Buffer, BufferFlags, format_of
+from .errors import buffer_error, index_error, value_error
+from .memory_view import _pending_python_error
+
+
+struct RecordView[T: AnyType, rank: Int, *, mut: Bool = True](
+    Sized, Writable
+):
+    """A strided view of `rank` dimensions of records of struct T, in memory
+    a Python object exports.
+
+    Parameters:
+        T: The record struct (see `format_of[T]`).
+        rank: The number of dimensions (at least 1).
+        mut: Whether the view writes (asks for a writable buffer).
+    """
+
+    comptime Pointer = Pointer[Self.T, MutUntrackedOrigin]
+    """A pointer to one record."""
+    comptime RecordOrigin = UntrackedOrigin[mut=Self.mut]
+    """The origin of the references `v[i]` returns: immutable when
+    `mut=False`, so a read-only view cannot be written through."""
+
+    var _data: Self.Pointer
+    """Record (0, ..., 0) of this view (dangling if the view is empty)."""
+    var _shape: Array[Int, Self.rank]
+    """Extents, in records."""
+    var _strides: Array[Int, Self.rank]
+    """Steps between neighbours of each axis, in RECORDS."""
+    var _acquisition: AcquisitionPtr
+    """The core's acquisition this view holds one reference to."""
+
+    # --- construction ------------------------------------------------------
+
+    def __init__(out self, obj: PythonObject) raises:
+        """Views the records `obj` exports, with no copy.
+
+        Args:
+            obj: Any object exporting a buffer of records of T.
+
+        Raises:
+            TypeError if `obj` exports no buffer; ValueError if its records
+            are not T's (itemsize, field offsets, types, names: the message
+            names the first field that differs and both sides) or its ndim
+            is not `rank`; BufferError if the view is mutable and the buffer
+            read-only, if it is indirect, or if its strides or address are not
+            whole, aligned records.
+        """
+        comptime assert Self.rank >= 1, "RecordView: rank must be at least 1"
+        ref api = load_api()[]
+        var desc = Buffer()
+        var acquisition: AcquisitionPtr = None
+        var flags = BufferFlags.FULL_RO
+        comptime if Self.mut:
+            flags = flags | BufferFlags.WRITABLE
+        var rc = api.acquire(
+            object_address(obj),
+            c_int(flags.value),
+            Pointer(to=desc).unsafe_origin_cast[MutUnsafeAnyOrigin](),
+            Pointer(to=acquisition).unsafe_origin_cast[MutUnsafeAnyOrigin](),
+        )
+        if rc != 0:
+            var error = _pending_python_error(
+                String(Self._name(), ": cannot view the buffer: ")
+            )
+            comptime if Self.mut:
+                # A read-only exporter refuses WRITABLE with a class of its
+                # choosing (numpy: ValueError): say so as BufferError.
+                rc = api.acquire(
+                    object_address(obj),
+                    c_int(BufferFlags.FULL_RO.value),
+                    Pointer(to=desc).unsafe_origin_cast[MutUnsafeAnyOrigin](),
+                    Pointer(to=acquisition).unsafe_origin_cast[
+                        MutUnsafeAnyOrigin
+                    ](),
+                )
+                if rc == 0:
+                    var readonly = desc.readonly != 0
+                    api.acquisition_decref(acquisition)
+                    if readonly:
+                        raise buffer_error(
+                            String(
+                                Self._name(),
+                                ": the buffer is read-only; a mutable view",
+                                " needs a writable buffer (use mut=False to",
+                                " read it)",
+                            )
+                        )
+                else:
+                    _ = _pending_python_error(String(""))
+            raise error^
+        try:
+            self = Self._from_descriptor(desc, acquisition, obj)
+        except e:
+            api.acquisition_decref(acquisition)
+            raise e^
+
+    @staticmethod
+    def _from_descriptor(
+        desc: Buffer, acquisition: AcquisitionPtr, source: PythonObject
+    ) raises -> Self:
+        """Checks an acquired descriptor against T and the view's parameters;
+        takes over `acquisition` only on success."""
+        var name = Self._name()
+        if desc.suboffsets:
+            var sub = desc.suboffsets.value()
+            for d in range(Int(desc.ndim)):
+                if sub[unsafe_offset=d] >= 0:
+                    raise buffer_error(
+                        String(
+                            name,
+                            ": the buffer is indirect (PIL-style suboffsets);",
+                            " copy it into a strided array first",
+                        )
+                    )
+        # The records: T's own format verbatim, or field by field.
+        comptime expected = format_of[Self.T]()
+        var format = String("B")
+        if desc.format:
+            format = String(
+                unsafe_from_utf8_ptr=desc.format.value().unsafe_bitcast[
+                    Byte
+                ]()
+            )
+        if format != expected or Int(desc.itemsize) != size_of[Self.T]():
+            var records = Python.import_module("bufferable.records")
+            var mismatch = records.record_mismatch(
+                format,
+                Int(desc.itemsize),
+                String(expected),
+                String(reflect[Self.T].base_name()),
+                source,
+            )
+            if mismatch is not None:
+                raise value_error(String(name, ": ", mismatch))
+        if Int(desc.ndim) != Self.rank:
+            raise value_error(
+                String(
+                    name,
+                    ": the buffer has ",
+                    desc.ndim,
+                    " dimension",
+                    "" if desc.ndim == 1 else "s",
+                    ", expected ",
+                    Self.rank,
+                )
+            )
+        comptime if Self.mut:
+            if desc.readonly != 0:
+                raise buffer_error(
+                    String(
+                        name,
+                        ": the buffer is read-only; a mutable view needs a",
+                        " writable buffer (use mut=False to read it)",
+                    )
+                )
+        comptime itemsize = size_of[Self.T]()
+        var shape = Array[Int, Self.rank](fill=0)
+        var strides = Array[Int, Self.rank](fill=0)
+        var count = 1
+        comptime for d in range(Self.rank):
+            shape[d] = Int(desc.shape.value()[unsafe_offset=d])
+            count *= shape[d]
+        if desc.strides:
+            comptime for d in range(Self.rank):
+                var s = Int(desc.strides.value()[unsafe_offset=d])
+                if s % itemsize != 0:
+                    if shape[d] > 1:
+                        raise buffer_error(
+                            String(
+                                name,
+                                ": the buffer's stride along axis ",
+                                d,
+                                " is ",
+                                s,
+                                " bytes, not a whole number of ",
+                                itemsize,
+                                "-byte records",
+                            )
+                        )
+                    s = 0
+                strides[d] = s // itemsize
+        else:
+            var step = 1
+            comptime for k in range(Self.rank):
+                comptime d = Self.rank - 1 - k
+                strides[d] = step
+                step *= shape[d]
+        var address = Int(desc.data.value()) if desc.data else 0
+        if count > 0 and address % align_of[Self.T]() != 0:
+            raise buffer_error(
+                String(
+                    name,
+                    ": the buffer's data address ",
+                    hex(address),
+                    " is not aligned to ",
+                    align_of[Self.T](),
+                    " bytes, as ",
+                    reflect[Self.T].base_name(),
+                    " needs",
+                )
+            )
+        var data = Self.Pointer.unsafe_dangling()
+        if address != 0:
+            data = Self.Pointer(unsafe_from_address=address)
+        return Self(
+            _data=data,
+            _shape=shape^,
+            _strides=strides^,
+            _acquisition=acquisition,
+        )
+
+    @doc_hidden
+    def __init__(
+        out self,
+        *,
+        _data: Self.Pointer,
+        var _shape: Array[Int, Self.rank],
+        var _strides: Array[Int, Self.rank],
+        _acquisition: AcquisitionPtr,
+    ):
+        """Assembles a view; takes over one reference to `_acquisition`."""
+        self._data = _data
+        self._shape = _shape^
+        self._strides = _strides^
+        self._acquisition = _acquisition
+
+    def view(self) -> Self:
+        """Returns another view of the same records, sharing the acquisition.
+
+        Returns:
+            The new view.
+        """
+        return self._rebuilt(self._data, self._shape.copy(), self._strides.copy())
+
+    def _rebuilt(
+        self,
+        data: Self.Pointer,
+        var shape: Array[Int, Self.rank],
+        var strides: Array[Int, Self.rank],
+    ) -> Self:
+        """A view of the same acquisition with another geometry."""
+        if self._acquisition:
+            bf_api().acquisition_incref(self._acquisition)
+        return Self(
+            _data=data,
+            _shape=shape^,
+            _strides=strides^,
+            _acquisition=self._acquisition,
+        )
+
+    def __deinit__(deinit self):
+        """Drops this view's reference to the acquisition (the last view
+        releases the buffer, exactly once)."""
+        if self._acquisition:
+            bf_api().acquisition_decref(self._acquisition)
+
+    @staticmethod
+    def _name() -> String:
+        """`RecordView[Particle, 1]` (plus `mut=False` when set)."""
+        var s = String(
+            "RecordView[", reflect[Self.T].base_name(), ", ", Self.rank
+        )
+        comptime if not Self.mut:
+            s += ", mut=False"
+        s += "]"
+        return s^
+
+    # --- geometry ----------------------------------------------------------
+
+    def __len__(self) -> Int:
+        """Returns the extent of the first axis.
+
+        Returns:
+            `dim(0)`.
+        """
+        return self._shape[0]
+
+    def dim(self, axis: Int) -> Int:
+        """Returns the extent of `axis` (no bounds check).
+
+        Args:
+            axis: 0 <= axis < rank.
+
+        Returns:
+            The number of records along it.
+        """
+        return self._shape.unsafe_get(axis)
+
+    def stride(self, axis: Int) -> Int:
+        """Returns the step of `axis` in records (no bounds check).
+
+        Args:
+            axis: 0 <= axis < rank.
+
+        Returns:
+            Records between neighbours along it (may be negative or zero).
+        """
+        return self._strides.unsafe_get(axis)
+
+    def num_records(self) -> Int:
+        """Returns the product of the shape.
+
+        Returns:
+            The number of records viewed.
+        """
+        var n = 1
+        comptime for d in range(Self.rank):
+            n *= self._shape[d]
+        return n
+
+    def unsafe_ptr(self) -> Self.Pointer:
+        """Returns the address of record (0, ..., 0).
+
+        Returns:
+            The pointer (dangling for an empty view).
+        """
+        return self._data
+
+    # --- records -----------------------------------------------------------
+
+    @always_inline
+    def unsafe_get(self, i: Int) -> ref[Self.RecordOrigin] Self.T:
+        """Returns record `i` of a rank-1 view, unchecked.
+
+        Args:
+            i: 0 <= i < len(self).
+
+        Returns:
+            A reference into the buffer's memory.
+        """
+        comptime assert Self.rank == 1, "unsafe_get(i) needs rank 1"
+        return Pointer[Self.T, Self.RecordOrigin](
+            unsafe_from_address=Int(
+                self._data.unsafe_offset(i * self._strides[0])
+            )
+        )[]
+
+    @always_inline
+    def unsafe_get(self, i: Int, j: Int) -> ref[Self.RecordOrigin] Self.T:
+        """Returns record (i, j) of a rank-2 view, unchecked.
+
+        Args:
+            i: 0 <= i < dim(0).
+            j: 0 <= j < dim(1).
+
+        Returns:
+            A reference into the buffer's memory.
+        """
+        comptime assert Self.rank == 2, "unsafe_get(i, j) needs rank 2"
+        return Pointer[Self.T, Self.RecordOrigin](
+            unsafe_from_address=Int(
+                self._data.unsafe_offset(
+                    i * self._strides[0] + j * self._strides[1]
+                )
+            )
+        )[]
+
+    def _checked(self, axis: Int, index: Int) raises -> Int:
+        """`index` (negative counts from the end) checked against `axis`."""
+        var n = self._shape.unsafe_get(axis)
+        var i = index + n if index < 0 else index
+        if i < 0 or i >= n:
+            raise index_error(
+                String(
+                    "RecordView index ",
+                    index,
+                    " out of range for axis ",
+                    axis,
+                    " of extent ",
+                    n,
+                )
+            )
+        return i
+
+    def __getitem__(self, i: Int) raises -> ref[Self.RecordOrigin] Self.T:
+        """Returns record `i` of a rank-1 view (negative counts from the end).
+        Writes through the reference change the buffer (the reference of a
+        `mut=False` view is immutable).
+
+        Args:
+            i: The index.
+
+        Returns:
+            A reference into the buffer's memory.
+
+        Raises:
+            IndexError when out of range.
+        """
+        comptime assert Self.rank == 1, "v[i] needs rank 1; use v[i, j]"
+        return self.unsafe_get(self._checked(0, i))
+
+    def __getitem__(
+        self, i: Int, j: Int
+    ) raises -> ref[Self.RecordOrigin] Self.T:
+        """Returns record (i, j) of a rank-2 view (negative counts from the
+        end).
+
+        Args:
+            i: The index along axis 0.
+            j: The index along axis 1.
+
+        Returns:
+            A reference into the buffer's memory.
+
+        Raises:
+            IndexError when out of range.
+        """
+        comptime assert Self.rank == 2, "v[i, j] needs rank 2"
+        return self.unsafe_get(self._checked(0, i), self._checked(1, j))
+
+    def __getitem__(self, *slices: Slice) raises -> Self:
+        """Slices with Python's rules (`v[1:5]`, `v[::-1, ::2]`): one slice
+        per leading axis. The result shares the acquisition.
+
+        Args:
+            slices: Up to `rank` slices.
+
+        Returns:
+            A view of the selected records.
+
+        Raises:
+            IndexError if there are more slices than axes; ValueError if a
+            step is zero.
+        """
+        if len(slices) > Self.rank:
+            raise index_error(
+                String(
+                    "too many slices (",
+                    len(slices),
+                    ") for a RecordView of rank ",
+                    Self.rank,
+                )
+            )
+        var shape = self._shape.copy()
+        var strides = self._strides.copy()
+        var offset = 0
+        for d in range(len(slices)):
+            ref s = slices[d]
+            if s.step and s.step.value() == 0:
+                raise value_error("slice step cannot be zero")
+            var bounds = s.indices(shape.unsafe_get(d))
+            var start = bounds[0]
+            var end = bounds[1]
+            var step = bounds[2]
+            var count = 0
+            if step > 0 and end > start:
+                count = (end - start + step - 1) // step
+            elif step < 0 and start > end:
+                count = (start - end - step - 1) // (-step)
+            if count > 0:
+                offset += start * strides.unsafe_get(d)
+            shape.unsafe_get(d) = count
+            strides.unsafe_get(d) = strides.unsafe_get(d) * step
+        return self._rebuilt(
+            self._data.unsafe_offset(offset), shape^, strides^
+        )
+
+    def write_to(self, mut writer: Some[Writer]):
+        """Writes `RecordView[Particle, 1](shape=(n,))`.
+
+        Args:
+            writer: Where to write.
+        """
+        writer.write(Self._name(), "(shape=(")
+        comptime for d in range(Self.rank):
+            comptime if d > 0:
+                writer.write(", ")
+            writer.write(self._shape[d])
+        comptime if Self.rank == 1:
+            writer.write(",")
+        writer.write("))")
