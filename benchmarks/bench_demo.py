@@ -3,7 +3,7 @@ copy loop it replaces (``np.zeros``, then every channel of every pixel stored th
 
     python benchmarks/bench_demo.py [--quick]
 
-The image is the demo's own (``bufferable.demo.raytrace.blank_image``: the Mojo ``Image`` the
+The image is the demo's own (``bufferable.demo.rendering.blank_image``: the Mojo ``Image`` the
 renderer fills, left blank here), at the demo's 1024x768 and at 2048x1536 to show the copy
 growing with the image while the view does not.
 """
@@ -35,7 +35,7 @@ def build() -> None:
 
 def measure(rounds: report.Rounds = report.FULL) -> list[Row]:
     """The view and the copy of each image, interleaved; checks the view is the image's memory."""
-    from bufferable.demo.raytrace import blank_image
+    from bufferable.demo.rendering import blank_image
 
     rows = []
     for width, height in IMAGES:

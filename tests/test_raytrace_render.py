@@ -22,8 +22,9 @@ from PIL import Image as PillowImage  # noqa: E402
 
 import bufferable  # noqa: E402
 from bufferable.testing import Producer  # noqa: E402
-from bufferable.demo import build, cli, raytrace  # noqa: E402
+from bufferable.demo import build, cli, rendering  # noqa: E402
 from bufferable.demo.background import make_background  # noqa: E402
+from bufferable.demo.scene import SPHERE_DTYPE, default_scene, load_scene  # noqa: E402
 
 GOLDEN = Path(__file__).parent / "golden" / "raytrace_64x48.png"
 WIDTH, HEIGHT = 64, 48
@@ -31,7 +32,7 @@ WIDTH, HEIGHT = 64, 48
 
 def _render_small(thread_count: int = 2):
     # A small background keeps the test fast; the golden image was rendered with the same one.
-    return raytrace.render(
+    return rendering.render(
         WIDTH, HEIGHT, background=make_background(128), samples_per_side=2, thread_count=thread_count,
         progress=None,
     )
@@ -56,7 +57,7 @@ def small_image(module):
 
 
 def test_render_matches_golden_image(small_image):
-    rendered = raytrace.to_srgb8(np.asarray(small_image)).astype(np.int16)
+    rendered = rendering.to_srgb8(np.asarray(small_image)).astype(np.int16)
     golden = np.asarray(PillowImage.open(GOLDEN).convert("RGB"), dtype=np.int16)
     assert rendered.shape == golden.shape
     difference = np.abs(rendered - golden)
@@ -75,17 +76,17 @@ def test_background_may_be_strided_and_four_channel(module):
     reversed_columns = np.ascontiguousarray(background[:, ::-1])[:, ::-1]  # a negative column stride
     every_other_row = np.repeat(background, 2, axis=0)[::2]  # a row stride of two rows
     assert reversed_columns.strides[1] < 0 and not every_other_row.flags.c_contiguous
-    reference = np.asarray(raytrace.render(16, 12, background=background, thread_count=1, progress=None))
+    reference = np.asarray(rendering.render(16, 12, background=background, thread_count=1, progress=None))
     for variant in (four_channels, reversed_columns, every_other_row):
-        image = raytrace.render(16, 12, background=variant, thread_count=1, progress=None)
+        image = rendering.render(16, 12, background=variant, thread_count=1, progress=None)
         np.testing.assert_array_equal(np.asarray(image), reference)
 
 
 def test_background_is_what_the_renderer_sees(module):
     # A uniform background lights the whole picture in its colour: a black one leaves the sky
     # black, a white one makes it white (the top row of the image is sky).
-    black = raytrace.render(16, 12, background=np.zeros((8, 16, 3), np.float32), thread_count=1, progress=None)
-    white = raytrace.render(16, 12, background=np.ones((8, 16, 3), np.float32), thread_count=1, progress=None)
+    black = rendering.render(16, 12, background=np.zeros((8, 16, 3), np.float32), thread_count=1, progress=None)
+    white = rendering.render(16, 12, background=np.ones((8, 16, 3), np.float32), thread_count=1, progress=None)
     assert np.all(np.asarray(black)[0] == 0)
     np.testing.assert_allclose(np.asarray(white)[0], 1.0, rtol=1e-5)
 
@@ -118,7 +119,7 @@ def test_numpy_views_the_mojo_image(small_image):
 
 
 def test_every_export_is_released_once(module):
-    image = raytrace.blank_image(8, 6, progress=None)
+    image = rendering.blank_image(8, 6, progress=None)
     assert image.export_stats() == (0, 0, 0)
     first = np.asarray(image)
     second = np.asarray(image)
@@ -141,7 +142,7 @@ def test_every_export_is_released_once(module):
 
 
 def test_array_keeps_the_image_alive(module):
-    image = raytrace.blank_image(32, 16, progress=None)
+    image = rendering.blank_image(32, 16, progress=None)
     image.set_pixel(15, 31, (0.5, 0.25, 0.125))
     pixels = np.asarray(image)
     address = image.data_address()
@@ -170,7 +171,7 @@ def test_copy_hand_off_is_a_copy(small_image):
 
 def test_hand_off_timing_helper_checks_the_view(module):
     # cli.hand_off_seconds refuses an image numpy does not view in place, then times both hand-offs.
-    zero_copy, copy = cli.hand_off_seconds(raytrace.blank_image(4, 4, progress=None), min_total=0.001)
+    zero_copy, copy = cli.hand_off_seconds(rendering.blank_image(4, 4, progress=None), min_total=0.001)
     assert zero_copy > 0 and copy > 0
 
 
@@ -179,7 +180,7 @@ def test_hand_off_timing_helper_checks_the_view(module):
 
 def test_background_is_acquired_once_and_released(module):
     background = Producer((8, 16, 3), "f")
-    raytrace.render(8, 6, background=background, thread_count=2, progress=None)
+    rendering.render(8, 6, background=background, thread_count=2, progress=None)
     assert (background.gets, background.releases, background.live_exports) == (1, 1, 0)
 
 
@@ -198,14 +199,80 @@ def test_background_is_acquired_once_and_released(module):
 def test_bad_background_is_refused_and_released(module, layout, error, match):
     background = Producer(**layout)
     with pytest.raises(error, match=match):
-        raytrace.render(8, 6, background=background, thread_count=1, progress=None)
+        rendering.render(8, 6, background=background, thread_count=1, progress=None)
     assert background.live_exports == 0 and background.gets == background.releases
 
 
 def test_read_only_background_is_accepted(module):
     background = make_background(16)
     background.flags.writeable = False
-    raytrace.render(8, 6, background=background, thread_count=1, progress=None)
+    rendering.render(8, 6, background=background, thread_count=1, progress=None)
+
+
+# --- the scene: a numpy structured array read in place by RecordView -----------------------------
+
+
+def _render_scene(scene):
+    return np.asarray(rendering.render(16, 12, background=make_background(32), scene=scene,
+                                       thread_count=1, progress=None))
+
+
+def test_scene_is_read_from_numpy(module):
+    reference = _render_scene(default_scene())
+    assert default_scene().dtype == SPHERE_DTYPE and SPHERE_DTYPE.itemsize == 44
+    np.testing.assert_array_equal(_render_scene(None), reference)  # None is the default scene
+    # any strides: every other record of a doubled array is the same scene
+    doubled = np.repeat(default_scene(), 2)[::2]
+    assert doubled.strides == (88,)
+    np.testing.assert_array_equal(_render_scene(doubled), reference)
+    # an edit made in numpy is what Mojo renders
+    bigger = default_scene()
+    bigger["radius"] *= 1.5
+    bigger["color"][0] = (0.0, 1.0, 0.0)
+    assert np.abs(_render_scene(bigger) - reference).max() > 0.1
+    assert _render_scene(default_scene()[:0]).shape == (12, 16, 3)  # no spheres: floor and sky
+
+
+def test_bad_scene_is_refused_with_the_field(module):
+    wrong = np.zeros(2, [("center", "<f4", (3,)), ("radius", "<f8"), ("color", "<f4", (3,)),
+                         ("albedo", "<f4"), ("specular", "<f4"), ("specular_exponent", "<f4")])
+    with pytest.raises(ValueError, match="the buffer has 6 fields, SphereRecord has 7"):
+        _render_scene(wrong)
+    integer_radius = np.zeros(2, [(name, "<i4" if name == "radius" else SPHERE_DTYPE[name])
+                                  for name in SPHERE_DTYPE.names])
+    with pytest.raises(ValueError, match="field 'radius': the buffer has int32 at offset 12, "
+                                         "SphereRecord has float32 at offset 12"):
+        _render_scene(integer_radius)
+    renamed = default_scene().view(np.dtype({"names": ["center", "size", "color", "albedo",
+                                                       "specular", "specular_exponent",
+                                                       "reflectivity"],
+                                             "formats": [SPHERE_DTYPE[i] for i in range(7)]}))
+    with pytest.raises(ValueError, match="field 1 of SphereRecord is 'radius', the buffer names it 'size'"):
+        _render_scene(renamed)
+    flat = default_scene()
+    flat["radius"][2] = 0.0
+    with pytest.raises(ValueError, match="sphere 2 has radius 0.0; it must be > 0"):
+        _render_scene(flat)
+    with pytest.raises(ValueError, match="2 dimensions, expected 1"):
+        _render_scene(np.stack([default_scene(), default_scene()]))
+
+
+def test_demo_command_saves_and_renders_a_scene(module, tmp_path, capsys):
+    saved = tmp_path / "scene.npy"
+    assert cli.main(["--save-scene", str(saved)]) == 0
+    np.testing.assert_array_equal(load_scene(saved), default_scene())
+    edited = load_scene(saved)
+    edited["center"][:, 0] += 0.5
+    np.save(saved, edited)
+    out = tmp_path / "edited.png"
+    assert cli.main(["--scene", str(saved), "--width", "16", "--height", "12", "--samples", "1",
+                     "--threads", "1", "--out", str(out)]) == 0
+    assert out.is_file() and "-> " + str(out) in capsys.readouterr().out
+    np.save(saved, np.zeros(3, np.float64))
+    assert cli.main(["--scene", str(saved), "--width", "16", "--height", "12"]) == 1
+    assert "SphereRecord" in capsys.readouterr().err
+    assert cli.main(["--scene", str(tmp_path / "missing.npy")]) == 1
+    assert "cannot read the scene" in capsys.readouterr().err
 
 
 # --- bad input -----------------------------------------------------------------------------------
@@ -214,27 +281,27 @@ def test_read_only_background_is_accepted(module):
 def test_bad_arguments_raise_the_right_class(module):
     background = make_background(16)
     with pytest.raises(TypeError, match="exports no buffer|bytes-like"):
-        raytrace.render(8, 6, background=object(), progress=None)
+        rendering.render(8, 6, background=object(), progress=None)
     with pytest.raises(TypeError, match="width must be an int"):
-        raytrace.render("8", 6, background=background, progress=None)
+        rendering.render("8", 6, background=background, progress=None)
     with pytest.raises(ValueError, match="at least 1"):
-        raytrace.render(0, 6, background=background, progress=None)
+        rendering.render(0, 6, background=background, progress=None)
     with pytest.raises(ValueError, match="too large"):
-        raytrace.render(16385, 6, background=background, progress=None)
+        rendering.render(16385, 6, background=background, progress=None)
     with pytest.raises(ValueError, match="samples_per_side"):
-        raytrace.render(8, 6, background=background, samples_per_side=17, progress=None)
+        rendering.render(8, 6, background=background, samples_per_side=17, progress=None)
     with pytest.raises(ValueError, match="thread_count"):
-        raytrace.render(8, 6, background=background, thread_count=0, progress=None)
-    with pytest.raises(TypeError, match="takes 5 arguments"):
+        rendering.render(8, 6, background=background, thread_count=0, progress=None)
+    with pytest.raises(TypeError, match="takes 6 arguments"):
         module.render(8, 6, background)
     with pytest.raises(ValueError, match="too large"):
-        raytrace.blank_image(16384, 16384, progress=None)
+        rendering.blank_image(16384, 16384, progress=None)
     with pytest.raises(TypeError):
         module.Image(4, 4)  # images come from render() and blank_image()
 
 
 def test_bad_pixel_access_raises_the_right_class(module):
-    image = raytrace.blank_image(4, 3, progress=None)
+    image = rendering.blank_image(4, 3, progress=None)
     with pytest.raises(IndexError, match=r"pixel \(3, 0\) is outside the 3x4 image"):
         image.pixel(3, 0)
     with pytest.raises(IndexError):

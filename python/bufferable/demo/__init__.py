@@ -8,7 +8,7 @@ rendered Mojo image from numpy without a copy, writes it as PNG, and prints the
 render time next to the cost of handing the image to numpy with and without a
 copy.
 
-Modules: `cli` (the command), `raytrace` (render / blank images / save from
+Modules: `cli` (the command), `rendering` (render / blank images / save from
 Python), `build` (compile, cache and import the Mojo extension), `background`
 (the procedural sky).
 The Mojo sources are in the `mojo/` directory beside this file.

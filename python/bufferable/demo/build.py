@@ -25,10 +25,10 @@ __all__ = ["EXTENSION_MODULE_NAME", "EXTENSION_ROOT", "MOJO_SOURCE_DIR", "MojoBu
 
 #: The Mojo sources of the demo: the ``raytracer`` package and the extension's root.
 MOJO_SOURCE_DIR = Path(__file__).resolve().parent / "mojo"
-#: The file that defines ``PyInit__raytrace``.
-EXTENSION_ROOT = MOJO_SOURCE_DIR / "_raytrace.mojo"
-#: The name Python imports the extension under (its last part picks ``PyInit__raytrace``).
-EXTENSION_MODULE_NAME = "bufferable.demo._raytrace"
+#: The extension's root: the Python bindings of the ``raytracer`` package (``PyInit_raytracer_extension``).
+EXTENSION_ROOT = MOJO_SOURCE_DIR / "raytracer_extension.mojo"
+#: The name Python imports the extension under (its last part picks ``PyInit_raytracer_extension``).
+EXTENSION_MODULE_NAME = "bufferable.demo.raytracer_extension"
 
 
 def cache_dir() -> Path:

@@ -1,12 +1,17 @@
 """`python -m bufferable demo`: render the scene, save a PNG, compare hand-offs.
 
+The scene's spheres are a numpy structured array (`scene.SPHERE_DTYPE`) that the Mojo
+renderer reads in place: `--save-scene FILE.npy` writes the default one, `--scene FILE.npy`
+renders an edited one.
+
 The table it prints measures, in one run and the same way (best of several
 timed loops), what it costs to hand a Mojo image to numpy:
 
 - zero-copy: `np.asarray(image)`, a view of the image's own memory through the
   buffer protocol (one export and its release);
-- copy: what the old Mojo ray-tracing notebook did (allocate
-  `np.zeros((H, W, 3))`, then store every channel through a raw pointer).
+- copy: a per-channel copy loop in Mojo (allocate `np.zeros((H, W, 3))`,
+  then store every channel of every pixel through a raw pointer), the way a
+  Mojo image reached numpy before zero-copy.
 
 Both are measured for the rendered image and for a blank image with twice the
 width and height: the copy grows with the pixel count, the view does not.
@@ -26,7 +31,8 @@ import numpy as np
 from ..build import MojoBuildError
 from .background import make_background
 from .build import load_extension
-from .raytrace import Image, blank_image, default_thread_count, render, save_png
+from .rendering import Image, blank_image, default_thread_count, render, save_png
+from .scene import load_scene, save_scene
 
 #: Largest side and pixel count of an image (the Mojo module refuses more).
 MAX_SIDE, MAX_PIXELS = 16384, 1 << 26
@@ -80,6 +86,14 @@ def _parser() -> argparse.ArgumentParser:
         "--samples", type=int, default=2, help="antialiasing: rays per pixel side, 1-16 (default 2: 4 rays)"
     )
     parser.add_argument("--threads", type=int, default=None, help="render threads (default: all CPUs available)")
+    parser.add_argument(
+        "--scene", type=Path, default=None, metavar="FILE.npy",
+        help="render the spheres of this .npy structured array (see --save-scene) instead of the default scene",
+    )
+    parser.add_argument(
+        "--save-scene", type=Path, default=None, metavar="FILE.npy",
+        help="write the default scene as a .npy structured array to edit in numpy, and exit",
+    )
     return parser
 
 
@@ -110,6 +124,24 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     threads = args.threads or min(default_thread_count(), 1024)
 
+    if args.save_scene is not None:
+        try:
+            args.save_scene.parent.mkdir(parents=True, exist_ok=True)
+            save_scene(args.save_scene)
+        except OSError as error:
+            print(f"error: cannot write {args.save_scene}: {error}", file=sys.stderr)
+            return 1
+        print(f"bufferable demo: wrote the default scene to {args.save_scene} "
+              f"(render it with --scene {args.save_scene})")
+        return 0
+    scene = None
+    if args.scene is not None:
+        try:
+            scene = load_scene(args.scene)
+        except (OSError, ValueError) as error:
+            print(f"error: cannot read the scene {args.scene}: {error}", file=sys.stderr)
+            return 1
+
     try:
         load_extension(progress=sys.stderr)
     except (FileNotFoundError, MojoBuildError, ImportError) as error:
@@ -118,7 +150,12 @@ def main(argv: list[str] | None = None) -> int:
 
     background = make_background()
     start = time.perf_counter()
-    image = render(args.width, args.height, background=background, samples_per_side=args.samples, thread_count=threads)
+    try:
+        image = render(args.width, args.height, background=background, scene=scene, samples_per_side=args.samples,
+                       thread_count=threads)
+    except (ValueError, TypeError, BufferError) as error:
+        print(f"error: {error}" if args.scene is None else f"error: the scene {args.scene}: {error}", file=sys.stderr)
+        return 1
     render_seconds = time.perf_counter() - start
 
     pixels = np.asarray(image)  # the image itself: float32 (H, W, 3), strides (16 * W, 16, 4)
@@ -150,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         header,
         ("render (Mojo)", format_seconds(render_seconds), *([""] * (len(sizes) - 1))),
         ("hand-off to numpy, zero-copy (np.asarray)", *(format_seconds(z) for z, _ in measured)),
-        ("hand-off to numpy, copy (old notebook)", *(format_seconds(c) for _, c in measured)),
+        ("hand-off to numpy, per-channel copy loop", *(format_seconds(c) for _, c in measured)),
         ("zero-copy speed-up", *(f"{c / z:,.0f}x" for z, c in measured)),
     ]
     print(_table(rows))

@@ -10,7 +10,10 @@ Modules:
     light: point lights.
     environment: the background, read in place from a Python buffer through a
         bufferable `MemoryView`.
-    scene: the camera and everything in view; the demo scene.
+    scene: the camera and everything in view; the demo's floor, lights and
+        camera.
+    scene_records: the spheres as records (`SphereRecord`), read in place
+        from a numpy structured array through a bufferable `RecordView`.
     image: the rendered image, one 16-byte SIMD pixel per sample; `Bufferable`,
         so numpy views it as (H, W, 3) float32 without a copy.
     threads: a small pthread worker pool (Mojo 1.2.0's `mojo` package ships no

@@ -1,4 +1,5 @@
-"""The camera, the objects in view, and the demo scene."""
+"""The camera, the objects in view, and the demo's stage (floor, lights,
+camera); the spheres come from a numpy array (`scene_records`)."""
 
 from std.math import tan, pi
 
@@ -127,55 +128,16 @@ struct Scene(Movable):
         return self.ground.hit_distance(origin, direction) < distance
 
 
-def demo_scene() -> Scene:
-    """The demo: five spheres (a mirror among them) on a checkerboard, two
-    lights, seen from slightly above."""
-    var spheres = List[Sphere]()
-    # A mirror in the middle, a glossy red ball and a matte blue one beside it,
-    # a golden ball behind, and a small ivory one in front.
-    spheres.append(
-        Sphere(
-            vec3(0.0, 0.0, -7.0),
-            1.5,
-            Material(vec3(0.90, 0.90, 0.92), 0.05, 1.0, 1500.0, 0.85),
-        )
-    )
-    spheres.append(
-        Sphere(
-            vec3(-3.1, -0.5, -6.0),
-            1.0,
-            Material(vec3(0.70, 0.03, 0.02), 0.9, 0.6, 80.0, 0.10),
-        )
-    )
-    spheres.append(
-        Sphere(
-            vec3(2.9, -0.6, -5.6),
-            0.9,
-            Material(vec3(0.03, 0.10, 0.62), 0.95, 0.12, 12.0, 0.0),
-        )
-    )
-    spheres.append(
-        Sphere(
-            vec3(1.6, -0.1, -10.5),
-            1.4,
-            Material(vec3(0.95, 0.55, 0.10), 0.8, 0.9, 200.0, 0.25),
-        )
-    )
-    spheres.append(
-        Sphere(
-            vec3(-0.9, -1.05, -4.2),
-            0.45,
-            Material(vec3(0.85, 0.80, 0.62), 0.85, 0.5, 60.0, 0.06),
-        )
-    )
-    spheres.append(
-        Sphere(
-            vec3(-2.3, -0.85, -9.8),
-            0.65,
-            Material(vec3(0.03, 0.45, 0.10), 0.85, 0.5, 50.0, 0.12),
-        )
-    )
+def demo_scene(var spheres: List[Sphere]) -> Scene:
+    """The demo's stage around `spheres` (read from the scene array): a
+    checkerboard floor, two lights, seen from slightly above.
 
+    Args:
+        spheres: The spheres to draw.
+
+    Returns:
+        The scene.
+    """
     var lights = List[PointLight]()
     lights.append(PointLight(vec3(-10.0, 9.0, -3.0), vec3(1.0, 0.95, 0.85)))
     lights.append(PointLight(vec3(9.0, 6.0, -2.0), vec3(0.35, 0.4, 0.5)))

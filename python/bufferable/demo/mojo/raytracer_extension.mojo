@@ -1,12 +1,17 @@
-"""The ray tracer as a Python extension module, `_raytrace`.
+"""The Python extension module `raytracer_extension`: the bindings that let
+Python call the `raytracer` package (render, images, their buffers).
 
 Python API (errors are raised with the class they name: TypeError for an
 argument of the wrong type or a background that exports no buffer,
 ValueError for a bad size or background format, IndexError for a pixel
 outside the image):
 
-    render(width, height, background, samples_per_side, thread_count) -> Image
-        Renders the demo scene at width x height. `background` is any object
+    render(width, height, background, samples_per_side, thread_count, scene)
+        -> Image
+        Renders `scene` at width x height: a 1-D numpy structured array of
+        spheres (`bufferable.demo.scene.SPHERE_DTYPE`, any strides) that Mojo
+        reads in place through a bufferable `RecordView` (ValueError naming
+        the field if its records are not `SphereRecord`s). `background` is any object
         exporting a float32 (H, W, 3) or (H, W, 4) buffer (a numpy array, any
         strides): an equirectangular environment that Mojo reads in place
         through a bufferable `MemoryView`, held for the whole render. Each
@@ -20,8 +25,9 @@ outside the image):
         (16 * W, 16, 4) (each pixel is a 16-byte SIMD vector; the strides skip
         its padding lane). The array keeps the image alive.
     Image.to_numpy_copy() -> numpy.ndarray
-        A new (H, W, 3) float32 array holding a copy of the pixels (the old
-        notebook's hand-off, kept for comparison).
+        A new (H, W, 3) float32 array holding a copy of the pixels, made by a
+        per-channel copy loop (`np.zeros`, then every channel of every pixel
+        stored through a pointer): the copying hand-off, for comparison.
     Image.data_address() -> int
         Address of pixel (0, 0): where a zero-copy export points.
     Image.pixel(row, column) -> (r, g, b)
@@ -34,8 +40,8 @@ outside the image):
 
 Build (what `bufferable.demo.build` does, with the bufferable Mojo package and
 this directory on the import path):
-    mojo build -I $(python -m bufferable --mojo-path) -I . _raytrace.mojo \
-        --emit shared-lib -o _raytrace.so
+    mojo build -I $(python -m bufferable --mojo-path) -I . \
+        raytracer_extension.mojo --emit shared-lib -o raytracer_extension.so
 """
 
 from std.python import Python, PythonObject
@@ -54,6 +60,7 @@ from raytracer.environment import EnvironmentMap
 from raytracer.image import Image, check_image_size
 from raytracer.render import render
 from raytracer.scene import demo_scene
+from raytracer.scene_records import spheres_from_records
 from raytracer.vector import vec3
 
 
@@ -99,9 +106,10 @@ def _float_argument(value: PythonObject, name: String) raises -> Float32:
 
 def _render(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
     comptime signature = (
-        "render(width, height, background, samples_per_side, thread_count)"
+        "render(width, height, background, samples_per_side, thread_count,"
+        " scene)"
     )
-    _check_arity(args, 5, signature)
+    _check_arity(args, 6, signature)
     var columns = _int_argument(args[0], "width")
     var rows = _int_argument(args[1], "height")
     check_image_size(rows, columns)
@@ -118,7 +126,7 @@ def _render(mut module: PythonObject, mut args: PythonObject) raises -> PythonOb
     # The environment holds a MemoryView of the background: the buffer stays
     # acquired (and the array alive) until `environment` dies after render().
     var environment = EnvironmentMap(args[2])
-    var scene = demo_scene()
+    var scene = demo_scene(spheres_from_records(args[5]))
     var image = Image(rows, columns)
     render(scene, environment, image, threads, samples)
     _ = environment^
@@ -211,15 +219,15 @@ def _image_export_stats(
 
 
 @export
-def PyInit__raytrace() abi("C") -> PythonObject:
-    """Creates the `_raytrace` module.
+def PyInit_raytracer_extension() abi("C") -> PythonObject:
+    """Creates the `raytracer_extension` module.
 
     Returns:
         The module, or NULL with ImportError set if it cannot be built (e.g.
         bufferable's core is missing).
     """
     try:
-        var module = PythonModuleBuilder("_raytrace")
+        var module = PythonModuleBuilder("raytracer_extension")
         # No Python initializer: `Image()` raises TypeError; images come
         # from render() and blank_image().
         ref image_type = module.add_type[Image]("Image")
@@ -260,7 +268,7 @@ def PyInit__raytrace() abi("C") -> PythonObject:
             "render",
             (
                 "render(width, height, background, samples_per_side,"
-                " thread_count) -> Image"
+                " thread_count, scene) -> Image"
             ),
         )
         module.def_py_c_function(

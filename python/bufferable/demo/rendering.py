@@ -2,7 +2,8 @@
 
 The images `render` and `blank_image` return are Mojo `Image` objects: `numpy.asarray(image)` is
 a float32 (H, W, 3) view of their pixels with byte strides (16 * W, 16, 4), no copy (the array
-keeps the image alive); `image.to_numpy_copy()` is the old copying hand-off, for comparison.
+keeps the image alive); `image.to_numpy_copy()` is a per-channel copy loop, the copying hand-off
+it is compared with.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy.typing as npt
 
 from .background import make_background
 from .build import load_extension
+from .scene import default_scene
 
 
 class Image(Protocol):
@@ -40,11 +42,12 @@ def render(
     height: int,
     *,
     background: np.ndarray | None = None,
+    scene: np.ndarray | None = None,
     samples_per_side: int = 1,
     thread_count: int | None = None,
     progress: TextIO | None = sys.stderr,
 ) -> Image:
-    """Renders the demo scene in Mojo and returns the Mojo `Image`.
+    """Renders a scene in Mojo and returns the Mojo `Image`.
 
     Args:
         width: Image width in pixels (1 to 16384).
@@ -52,13 +55,17 @@ def render(
         background: Any float32 (H, W, 3) or (H, W, 4) buffer (a numpy array, any strides): the
             equirectangular environment, which Mojo reads in place through a `MemoryView`;
             `make_background()` if None.
+        scene: The spheres, a 1-D numpy structured array of `scene.SPHERE_DTYPE` (any strides),
+            which Mojo reads in place through a `RecordView`; `scene.default_scene()` if None.
         samples_per_side: Antialiasing, 1 to 16; each pixel averages this many squared rays.
         thread_count: Render threads; all CPUs available to the process if None.
         progress: Where a first-run compilation reports progress (None: quiet).
 
     Raises:
         TypeError: An argument of the wrong type, or a background that exports no buffer.
-        ValueError: A size out of range, or a background that is not float32 (H, W, 3|4).
+        ValueError: A size out of range, a background that is not float32 (H, W, 3|4), or a
+            scene whose records are not SPHERE_DTYPE's (the message names the field), or with a
+            radius that is not positive.
         BufferError: A background the view cannot follow (e.g. strides that are not whole floats).
         FileNotFoundError, bufferable.build.MojoBuildError: No Mojo compiler, or the first-run
             compilation failed.
@@ -66,9 +73,11 @@ def render(
     module = load_extension(progress)
     if background is None:
         background = make_background()
+    if scene is None:
+        scene = default_scene()
     if thread_count is None:
         thread_count = min(default_thread_count(), 1024)
-    image: Image = module.render(width, height, background, samples_per_side, thread_count)
+    image: Image = module.render(width, height, background, samples_per_side, thread_count, scene)
     return image
 
 
