@@ -35,3 +35,20 @@ def test_readme_example(tmp_path, mojo_cache_dir):
                 for line in script.read_text().splitlines()
                 if line.startswith("print(") and "#" in line]
     assert run.stdout.splitlines() == expected
+
+
+def test_readme_records_example(tmp_path, mojo_cache_dir):
+    source = tmp_path / "particles.mojo"
+    source.write_text(readme_block("particles.mojo"))
+    script = tmp_path / "use_particles.py"
+    script.write_text(readme_block("use_particles.py"))
+    built = cached_build(source, mojo_cache_dir)
+    shutil.copy(built, tmp_path / f"particles{extension_suffix()}")
+
+    run = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
+                         text=True, env=compiler_environment(), timeout=120)
+    assert run.returncode == 0, run.stderr
+    expected = [line.split("#", 1)[1].strip()
+                for line in script.read_text().splitlines()
+                if line.lstrip().startswith("print(") and "#" in line]
+    assert run.stdout.splitlines() == expected
