@@ -145,7 +145,9 @@ class Holder:
         return raw_view(self.obj.desc, self.dtype)  # acquisition
 
     def write(self, index, value):
-        if self.kind == "memoryview":
+        if self.kind == "memoryview" and self.obj.format.startswith("T{"):
+            np.asarray(self.obj)[index] = value  # memoryview cannot assign a struct item
+        elif self.kind == "memoryview":
             self.obj[index] = float(value) if self.obj.format[-1] in "efd" else value
         elif self.kind == "numpy":
             self.obj[index] = value
@@ -157,6 +159,8 @@ class Subject(abc.ABC):
     """Adapts the machine to one exporter type (override every method that raises)."""
 
     layouts: list = []
+    #: Exports are records (a T{...} format): DLPack and Arrow must refuse them.
+    records = False
 
     def readonly(self, layout) -> bool:
         """Whether exports of `layout` are read-only."""
@@ -333,6 +337,17 @@ class ExportMachine(RuleBasedStateMachine):
             assert a.shape == self.model.shape
             assert a.strides == self.model.strides or a.size == 0
             self._exported(a, "numpy", self.model, a.flags.writeable)
+        elif self.subject.records:
+            before = self.subject.counters(self.obj)
+            try:
+                np.from_dlpack(self.obj)
+            except BufferError as e:
+                assert "DLPack" in str(e)
+            else:
+                raise AssertionError("np.from_dlpack accepted a record export")
+            self._sync_after_foreign_refusal(before)
+            self._tally("export dlpack refused")
+            return
         else:
             a = np.from_dlpack(self.obj)
             assert a.shape == self.model.shape
@@ -349,7 +364,7 @@ class ExportMachine(RuleBasedStateMachine):
         assert pa is not None
         target = self.obj
         before = self.subject.counters(target)
-        if self.model.ndim >= 1 and self.model.flags.c_contiguous:
+        if not self.subject.records and self.model.ndim >= 1 and self.model.flags.c_contiguous:
             arr = pa.array(target)  # 1-D: a primitive array; N-D: arrow.fixed_shape_tensor
             assert len(arr) == self.model.shape[0]
             self._exported(arr, "arrow", self.model, False)
@@ -393,8 +408,8 @@ class ExportMachine(RuleBasedStateMachine):
         self._step()
         flags = BufferFlags.RECORDS if writable else BufferFlags.RECORDS_RO
         readonly = self.layout_readonly()
-        ok = not (writable and readonly)
-        if via == "arrow":
+        ok = not (writable and readonly) and not self.subject.records
+        if via == "arrow" and ok:
             ok = not writable and self.model.ndim == 1 and self.model.flags.c_contiguous
         before = self.subject.counters(self.obj)
         if ok:

@@ -184,6 +184,14 @@ struct Records[T: Copyable & Deinitable](Bufferable, Sized, Writable):
         """
         return self._exports.live
 
+    def export_counter(self) -> ExportCounter:
+        """Returns a copy of the export counter (live, acquired, released).
+
+        Returns:
+            The counts so far.
+        """
+        return self._exports.copy()
+
     # --- Bufferable --------------------------------------------------------
 
     def __buffer__(mut self, flags: BufferFlags) raises -> Buffer:

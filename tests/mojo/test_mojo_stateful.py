@@ -97,3 +97,75 @@ def test_eight_threads_share_a_mojo_vector(bftest):
     for v in objects:
         live, acquired, released = v.stats()
         assert live == 0 and acquired == released > 0
+
+
+class RecordsSubject(Subject):
+    """bfrecords.Particles(n): a Mojo Records[Particle] (32-byte records: pos (4)f, mass d, id i,
+    alive ?, 3 padding bytes) exported as a numpy structured array; resize(n) keeps a prefix and
+    adds zeroed records, and must raise BufferError while any export is live. DLPack and Arrow
+    must refuse every record export."""
+
+    layouts = [0, 1, 5, 12]  # initial lengths
+    records = True
+
+    def __init__(self, module):
+        self.module = module
+        self.dtype = np.asarray(module.Particles(0)).dtype
+
+    def make(self, n):
+        r = self.module.Particles(n)
+        model = np.zeros(n, self.dtype)
+        model["mass"] = np.arange(n) * 0.5
+        model["id"] = np.arange(n)
+        model["pos"][:, 1] = np.arange(n)
+        view = np.asarray(r)
+        view[...] = model
+        del view
+        return r, None, model
+
+    def is_subject(self, obj):
+        return type(obj) is self.module.Particles
+
+    def counters(self, r):
+        live, acquired, released = r.stats()
+        return acquired, released, live
+
+    def resize_args(self, n):
+        return st.integers(-1, 12)
+
+    def expected_resize_error(self, n, live, layout):
+        if live:
+            return BufferError
+        return ValueError if n < 0 else None
+
+    def resize(self, r, n, model_bytes, model):
+        r.resize(n)
+        resized = np.zeros(n, self.dtype)  # (np.concatenate would drop the padding)
+        resized[:min(n, len(model))] = model[:n]
+        return None, resized
+
+    def check_own(self, r, model_bytes, model):
+        for i, record in enumerate(model):
+            assert self.module.particle_get(r, i) == (tuple(float(x) for x in record["pos"]),
+                                                      float(record["mass"]), int(record["id"]),
+                                                      bool(record["alive"]))
+        try:
+            self.module.particle_get(r, len(model))
+        except IndexError:
+            pass
+        else:
+            raise AssertionError("Records index past the end did not raise IndexError")
+
+
+def test_mojo_records_state_machine(mojo_module):
+    module = mojo_module(Path(__file__).resolve().parent / "modules" / "bfrecords.mojo")
+
+    class RecordsMachine(ExportMachine):
+        subject = RecordsSubject(module)
+
+    run_counted(RecordsMachine, EXAMPLES)
+    print(f"\nMojo Records state machine: {RecordsMachine.summary()}")
+    assert RecordsMachine.steps >= MIN_STEPS, RecordsMachine.steps
+    assert RecordsMachine.outcomes["resize refused (BufferError)"] > MIN_STEPS // 100
+    assert RecordsMachine.outcomes["export dlpack refused"] > MIN_STEPS // 100
+    assert RecordsMachine.outcomes["write via numpy"] > MIN_STEPS // 100

@@ -155,6 +155,13 @@ def _exports[
     return PythonObject(py_self.downcast_value_ptr[Records[T]]()[].export_count())
 
 
+def _stats[
+    T: Copyable & Deinitable & Defaultable
+](mut py_self: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    var counter = py_self.downcast_value_ptr[Records[T]]()[].export_counter()
+    return Python.tuple(counter.live, counter.acquired, counter.released)
+
+
 def _format[
     T: Copyable & Deinitable & Defaultable
 ](mut py_self: PythonObject, mut args: PythonObject) raises -> PythonObject:
@@ -171,6 +178,7 @@ def bind_records[
     _ = t.def_py_c_method(py_method[_len[T]], "length")
     _ = t.def_py_c_method(py_method[_exports[T]], "exports")
     _ = t.def_py_c_method(py_method[_format[T]], "format")
+    _ = t.def_py_c_method(py_method[_stats[T]], "stats")
     add_buffer_protocol[Records[T]](t)
 
 
