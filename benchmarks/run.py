@@ -15,6 +15,8 @@ taken between numbers measured in the same run, timed in interleaved rounds, bes
 - MemoryView: sums in Mojo through a ``MemoryView`` vs ``np.sum``, contiguous and ``a[::2]``;
   acquiring a view vs the standard library's ``from_numpy_tensor`` (bench_memory_view.py);
 - the demo: handing a 1024x768 Mojo image to numpy as a view vs through a per-channel copy loop;
+- records: a field summed in Mojo through a ``RecordView`` vs numpy over 10M structured records,
+  and ``np.asarray`` vs ``np.array`` of a Mojo ``Records[Particle]`` (bench_records.py);
 - vs peers: the README's ``Grid`` and 2-D float64 ``MemoryView`` acquisitions and sums beside the
   same jobs done by Cython, nanobind and pybind11 (and numpy's own DLPack export), each row with
   the ratio to the fastest peer (bench_peers.py; the peers are built by peer_modules.py).
@@ -51,6 +53,7 @@ import bench_interop  # noqa: E402
 import bench_memory_view  # noqa: E402
 import bench_mojo_export  # noqa: E402
 import bench_peers  # noqa: E402
+import bench_records  # noqa: E402
 import mojo_modules  # noqa: E402
 import peer_modules  # noqa: E402
 import report  # noqa: E402
@@ -68,6 +71,7 @@ NOTES = [
     *bench_memory_view.NOTES,
     *bench_demo.NOTES,
     *bench_peers.NOTES,
+    *bench_records.NOTES,
 ]
 
 
@@ -211,7 +215,7 @@ def main(argv=None) -> int:
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         other_builds = pool.submit(build_demo_and_peers)
         mojo_modules.build_all([mojo_modules.BFTEST, mojo_modules.MEMORY_VIEW, bench_interop.INTEROP,
-                                *bench_peers.mojo_sources()], jobs=1)
+                                bench_records.BFRECORDS, *bench_peers.mojo_sources()], jobs=1)
         other_builds.result()
     build_seconds = time.perf_counter() - build_started
 
@@ -222,6 +226,7 @@ def main(argv=None) -> int:
         ("DLPack/Arrow", lambda: bench_interop.measure(SIZES, rounds)),
         ("MemoryView", lambda: bench_memory_view.measure(SIZES, rounds)),
         ("demo", lambda: bench_demo.measure(rounds)),
+        ("records", lambda: bench_records.measure(rounds)),
         (bench_peers.SECTION, lambda: bench_peers.measure(bench_peers.SHAPES, rounds)),
     ]
     rows: list[Row] = []

@@ -282,6 +282,28 @@ def total_mass(mut module: PythonObject, mut args: PythonObject) raises -> Pytho
     return PythonObject(s)
 
 
+def sum_mass(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """Sum of `mass` over a 1-D buffer of Particle records, as a benchmark
+    loop: unchecked references, four accumulators (any stride)."""
+    var v = RecordView[Particle, 1, mut=False](args[0])
+    var n = len(v)
+    var s0 = 0.0
+    var s1 = 0.0
+    var s2 = 0.0
+    var s3 = 0.0
+    var i = 0
+    while i + 4 <= n:
+        s0 += v.unsafe_get(i).mass
+        s1 += v.unsafe_get(i + 1).mass
+        s2 += v.unsafe_get(i + 2).mass
+        s3 += v.unsafe_get(i + 3).mass
+        i += 4
+    while i < n:
+        s0 += v.unsafe_get(i).mass
+        i += 1
+    return PythonObject((s0 + s1) + (s2 + s3))
+
+
 def move_particles(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
     """pos += (dt, 2 dt, 3 dt, 0), id = -id, alive = not alive: writes in place."""
     var v = RecordView[Particle, 1](args[0])
@@ -352,6 +374,7 @@ def PyInit_bfrecords() abi("C") -> PythonObject:
         m.def_py_c_function(py_method[particle_get], "particle_get")
         m.def_py_c_function(py_method[particle_scale_mass], "particle_scale_mass")
         m.def_py_c_function(py_method[total_mass], "total_mass")
+        m.def_py_c_function(py_method[sum_mass], "sum_mass")
         m.def_py_c_function(py_method[move_particles], "move_particles")
         m.def_py_c_function(py_method[particle_ids], "particle_ids")
         m.def_py_c_function(py_method[grid_ids], "grid_ids")
