@@ -170,3 +170,20 @@ def test_bad_lying_arguments(kwargs, exc, message):
     # (these were RuntimeError('std::bad_cast') / MemoryError('std::bad_alloc'))
     with pytest.raises(exc, match=message):
         Producer.lying((3,), **kwargs)
+
+
+def test_core_supplied_strides_stay_right_with_many_live_exports():
+    """Strides the core supplies for strides=NULL descriptors (ndim >= 2) come from a table of
+    shared arrays while few shapes are live, and from a private block once many are: every view
+    keeps its own strides while others come and go, and every export is released once."""
+    producers = [Producer((k % 7 + 1, k + 2, 3), "d") for k in range(150)]
+    views = [memoryview(p) for p in producers]
+    for k, v in enumerate(views):
+        assert v.strides == ((k + 2) * 24, 24, 8)
+    del views[::2]
+    again = [memoryview(p) for p in producers]
+    for k, v in enumerate(again):
+        assert v.strides == ((k + 2) * 24, 24, 8)
+    del views, again, v
+    for p in producers:
+        assert p.live_exports == 0 and p.gets == p.releases

@@ -15,6 +15,11 @@
 //   view.obj) outlives every consumer of the tensor.
 //   With copy=True the data is copied into a private C-contiguous block, the export is released at
 //   once, and the tensor is flagged IS_COPIED.
+//
+// The C exchange API (DLPack 1.3, interop_abi.h): install_interop also gives the type a capsule
+// `__dlpack_c_exchange_api__` holding one static table whose managed_tensor_from_py_object_no_sync
+// makes exactly the tensor __dlpack__(max_version=(1, 1)) would, without a capsule or a Python
+// call. On import, acquire_dlpack calls a producer's table when the object's type has one.
 #include "dlpack.h"
 
 #include <cstdlib>
@@ -180,11 +185,11 @@ int dlpack_dtype(const Py_buffer &view, DLDataType &dtype) {
   return 0;
 }
 
-PyObject *dlpack_method(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
-                        PyObject *kwnames) {
-  DLPackRequest req;
-  if (!parse_request(args, nargs, kwnames, req)) return nullptr;
+namespace {
 
+// One export of `self` as a managed tensor (versioned or legacy, as `req` asks), in a DLPackExport
+// block whose deleter releases the export. NULL with an exception set on failure.
+DLPackExport *make_tensor(PyObject *self, const DLPackRequest &req) {
   // One export of self: strides and format, read-only is fine (the flag travels in the tensor).
   Py_buffer view;
   if (PyObject_GetBuffer(self, &view, PyBUF_RECORDS_RO) != 0) return nullptr;
@@ -216,7 +221,8 @@ PyObject *dlpack_method(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
       std::malloc(sizeof(DLPackExport) + 2 * sizeof(int64_t) * (size_t)ndim));
   if (ex == nullptr) {
     PyBuffer_Release(&view);
-    return PyErr_NoMemory();
+    PyErr_NoMemory();
+    return nullptr;
   }
   ex->view = view;
   ex->copy = nullptr;
@@ -253,7 +259,6 @@ PyObject *dlpack_method(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
 
   DLTensor t{ex->copy ? ex->copy : view.buf, DLDevice{BF_DEVICE_CPU, 0}, ndim, dtype,
              ndim ? shape : nullptr, ndim ? strides : nullptr, 0};
-  PyObject *capsule;
   if (req.versioned) {
     auto &m = ex->tensor.versioned;
     m.version = DLPackVersion{kDLPackMajor, req.max_minor < kDLPackMinor ? req.max_minor
@@ -262,16 +267,127 @@ PyObject *dlpack_method(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
     m.deleter = delete_versioned;
     m.flags = (ex->copy ? kDLFlagIsCopied : (view.readonly ? kDLFlagReadOnly : 0));
     m.dl_tensor = t;
-    capsule = PyCapsule_New(&m, kCapsuleVersioned, capsule_versioned_destructor);
   } else {
     auto &m = ex->tensor.legacy;
     m.manager_ctx = ex;
     m.deleter = delete_legacy;
     m.dl_tensor = t;
-    capsule = PyCapsule_New(&m, kCapsuleLegacy, capsule_legacy_destructor);
   }
+  return ex;
+}
+
+}  // namespace
+
+PyObject *dlpack_method(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+                        PyObject *kwnames) {
+  DLPackRequest req;
+  if (!parse_request(args, nargs, kwnames, req)) return nullptr;
+  DLPackExport *ex = make_tensor(self, req);
+  if (ex == nullptr) return nullptr;
+  PyObject *capsule = req.versioned
+      ? PyCapsule_New(&ex->tensor.versioned, kCapsuleVersioned, capsule_versioned_destructor)
+      : PyCapsule_New(&ex->tensor.legacy, kCapsuleLegacy, capsule_legacy_destructor);
   if (capsule == nullptr) free_export(ex);
   return capsule;
+}
+
+int dlpack_managed_tensor(PyObject *self, abi::DLManagedTensorVersioned **out) {
+  DLPackRequest req;
+  req.versioned = true;
+  req.max_minor = kDLPackMinor;
+  DLPackExport *ex = make_tensor(self, req);
+  *out = ex ? &ex->tensor.versioned : nullptr;
+  return ex ? 0 : -1;
+}
+
+PyObject *exchange_attribute() {
+  static PyObject *name = PyUnicode_InternFromString(kExchangeAttribute);
+  return name;
+}
+
+// ---- the exchange API every bufferable exporter's type carries --------------------------------
+namespace {
+
+int exchange_from_py_object(void *py_object, DLManagedTensorVersioned **out) {
+  return dlpack_managed_tensor(static_cast<PyObject *>(py_object), out);
+}
+
+// A fresh C-contiguous CPU tensor shaped like `prototype`, owned by its deleter (a DLPackExport
+// with no buffer export, only the private block).
+int exchange_allocate(DLTensor *prototype, DLManagedTensorVersioned **out, void *error_ctx,
+                      void (*set_error)(void *, const char *, const char *)) {
+  *out = nullptr;
+  const int ndim = prototype->ndim;
+  int64_t nbytes = ((int64_t)prototype->dtype.bits * prototype->dtype.lanes + 7) / 8;
+  const char *problem = nullptr;
+  if (prototype->device.device_type != BF_DEVICE_CPU) problem = "bufferable allocates CPU memory only";
+  else if (ndim < 0 || ndim > BF_MAX_NDIM) problem = "ndim outside 0..64";
+  for (int d = 0; problem == nullptr && d < ndim; ++d)
+    if (prototype->shape[d] < 0 || __builtin_mul_overflow(nbytes, prototype->shape[d], &nbytes))
+      problem = "a negative extent, or a size that overflows";
+  if (problem != nullptr) {
+    set_error(error_ctx, "BufferError", problem);
+    return -1;
+  }
+  auto *ex = static_cast<DLPackExport *>(
+      std::calloc(1, sizeof(DLPackExport) + 2 * sizeof(int64_t) * (size_t)ndim));
+  if (ex != nullptr) ex->copy = std::malloc(nbytes > 0 ? (size_t)nbytes : 1);
+  if (ex == nullptr || ex->copy == nullptr) {
+    std::free(ex);
+    set_error(error_ctx, "MemoryError", "out of memory allocating a DLPack tensor");
+    return -1;
+  }
+  int64_t *shape = ex->dims, *strides = ex->dims + ndim, step = 1;
+  for (int d = ndim - 1; d >= 0; --d) {
+    shape[d] = prototype->shape[d];
+    strides[d] = step;
+    step *= shape[d];
+  }
+  auto &m = ex->tensor.versioned;
+  m.version = DLPackVersion{kDLPackMajor, kDLPackMinor};
+  m.manager_ctx = ex;
+  m.deleter = delete_versioned;
+  m.flags = 0;
+  m.dl_tensor = DLTensor{ex->copy, DLDevice{BF_DEVICE_CPU, 0}, ndim, prototype->dtype,
+                         ndim ? shape : nullptr, ndim ? strides : nullptr, 0};
+  *out = &m;
+  return 0;
+}
+
+int exchange_to_py_object(DLManagedTensorVersioned *tensor, void **) {
+  // The tensor is ours (stolen) even though we refuse it.
+  if (tensor != nullptr && tensor->deleter != nullptr) tensor->deleter(tensor);
+  PyErr_SetString(PyExc_BufferError,
+                  "bufferable has no tensor type of its own to make from a DLPack tensor; view "
+                  "it with MemoryView.from_dlpack or numpy.from_dlpack instead");
+  return -1;
+}
+
+int exchange_current_work_stream(int32_t, int32_t, void **out_current_stream) {
+  *out_current_stream = nullptr;  // CPU memory: no stream
+  return 0;
+}
+
+const DLPackExchangeAPI exchange_table = {
+    {{kExchangeMajor, kExchangeMinor}, nullptr},
+    exchange_allocate,
+    exchange_from_py_object,
+    exchange_to_py_object,
+    nullptr,  // no borrowed DLTensor: its shape and strides in elements would need storage
+    exchange_current_work_stream,
+};
+
+}  // namespace
+
+int install_exchange_api(PyObject *type) {
+  PyObject *name = exchange_attribute();
+  if (name == nullptr) return -1;
+  PyObject *capsule = PyCapsule_New(const_cast<DLPackExchangeAPI *>(&exchange_table),
+                                    kExchangeCapsule, nullptr);
+  if (capsule == nullptr) return -1;
+  const int rc = PyObject_SetAttr(type, name, capsule);
+  Py_DECREF(capsule);
+  return rc;
 }
 
 PyObject *dlpack_device_method(PyObject *, PyObject *) {
@@ -336,42 +452,80 @@ PyObject *call_dlpack(PyObject *obj) {
   return capsule;
 }
 
+// The exchange API table of `type` (its __dlpack_c_exchange_api__ capsule), or NULL when it has
+// none (no exception). A small cache keyed by the type and its version tag (which CPython changes
+// whenever an attribute of the type changes, and never reuses) saves the lookup per call.
+const DLPackExchangeAPI *exchange_api_of(PyTypeObject *type) {
+  struct Entry { PyTypeObject *type; unsigned int tag; const DLPackExchangeAPI *api; };
+  static Entry cache[8];  // under the GIL
+  const bool tagged = PyType_HasFeature(type, Py_TPFLAGS_VALID_VERSION_TAG) && type->tp_version_tag;
+  Entry &e = cache[(reinterpret_cast<uintptr_t>(type) >> 4) & 7];
+  if (tagged && e.type == type && e.tag == type->tp_version_tag) return e.api;
+  const DLPackExchangeAPI *api = nullptr;
+  PyObject *capsule = _PyType_Lookup(type, exchange_attribute());  // borrowed, no exception
+  if (capsule != nullptr && PyCapsule_IsValid(capsule, kExchangeCapsule)) {
+    auto *candidate = static_cast<const DLPackExchangeAPI *>(
+        PyCapsule_GetPointer(capsule, kExchangeCapsule));
+    // Walk the chain to a table of the major version this core reads.
+    for (auto *h = &candidate->header; h != nullptr; h = h->prev_api)
+      if (h->version.major == kExchangeMajor) {
+        api = reinterpret_cast<const DLPackExchangeAPI *>(h);
+        break;
+      }
+    if (api != nullptr && api->managed_tensor_from_py_object_no_sync == nullptr) api = nullptr;
+  }
+  if (tagged && PyType_HasFeature(type, Py_TPFLAGS_VALID_VERSION_TAG) && type->tp_version_tag)
+    e = Entry{type, type->tp_version_tag, api};
+  return api;
+}
+
 }  // namespace
 
 int acquire_dlpack(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq) {
   *acq = nullptr;
-  PyObject *capsule = call_dlpack(obj);
-  if (capsule == nullptr) return -1;
+  if (exchange_attribute() == nullptr) return -1;
   auto *im = new (std::nothrow) DLPackImport{nullptr, nullptr, {}};
-  if (im == nullptr) { Py_DECREF(capsule); return PyErr_NoMemory(), -1; }
+  if (im == nullptr) return PyErr_NoMemory(), -1;
 
   const DLTensor *t = nullptr;
   uint64_t dlflags = 0;
-  if (PyCapsule_IsValid(capsule, kCapsuleVersioned)) {
-    im->versioned = static_cast<DLManagedTensorVersioned *>(
-        PyCapsule_GetPointer(capsule, kCapsuleVersioned));
-    PyCapsule_SetName(capsule, "used_dltensor_versioned");
+  if (const DLPackExchangeAPI *api = exchange_api_of(Py_TYPE(obj))) {
+    // The producer's C function: no Python call, no capsule.
+    if (api->managed_tensor_from_py_object_no_sync(obj, &im->versioned) != 0) {
+      delete im;
+      return -1;
+    }
+  } else {
+    PyObject *capsule = call_dlpack(obj);
+    if (capsule == nullptr) { delete im; return -1; }
+    if (PyCapsule_IsValid(capsule, kCapsuleVersioned)) {
+      im->versioned = static_cast<DLManagedTensorVersioned *>(
+          PyCapsule_GetPointer(capsule, kCapsuleVersioned));
+      PyCapsule_SetName(capsule, "used_dltensor_versioned");
+    } else if (PyCapsule_IsValid(capsule, kCapsuleLegacy)) {
+      im->legacy = static_cast<DLManagedTensor *>(PyCapsule_GetPointer(capsule, kCapsuleLegacy));
+      PyCapsule_SetName(capsule, "used_dltensor");
+    } else {
+      PyErr_Format(PyExc_TypeError, "%.200s.__dlpack__() returned %R, not an unconsumed DLPack "
+                   "capsule", Py_TYPE(obj)->tp_name, capsule);
+      Py_DECREF(capsule);
+      delete im;
+      return -1;
+    }
+    Py_DECREF(capsule);  // the tensor is ours now: the renamed capsule's destructor leaves it alone
+  }
+  if (im->versioned) {
     if (im->versioned->version.major != kDLPackMajor) {
       PyErr_Format(PyExc_BufferError, "DLPack major version %u is not supported (expected %u)",
                    im->versioned->version.major, kDLPackMajor);
-      Py_DECREF(capsule);
       release_import(im);
       return -1;
     }
     t = &im->versioned->dl_tensor;
     dlflags = im->versioned->flags;
-  } else if (PyCapsule_IsValid(capsule, kCapsuleLegacy)) {
-    im->legacy = static_cast<DLManagedTensor *>(PyCapsule_GetPointer(capsule, kCapsuleLegacy));
-    PyCapsule_SetName(capsule, "used_dltensor");
-    t = &im->legacy->dl_tensor;
   } else {
-    PyErr_Format(PyExc_TypeError, "%.200s.__dlpack__() returned %R, not an unconsumed DLPack "
-                 "capsule", Py_TYPE(obj)->tp_name, capsule);
-    Py_DECREF(capsule);
-    delete im;
-    return -1;
+    t = &im->legacy->dl_tensor;
   }
-  Py_DECREF(capsule);  // the tensor is ours now: the renamed capsule's destructor leaves it alone
 
   const char *format = nullptr;
   if (t->device.device_type != BF_DEVICE_CPU && t->device.device_type != BF_DEVICE_CUDA_HOST) {

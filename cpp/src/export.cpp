@@ -16,18 +16,25 @@
 //   (3) Each successful export_buffer() is matched by exactly one release_buffer() on the same
 //       Py_buffer, from the exporter's bf_releasebuffer slot.
 //
-// The only memory the core itself ever owns for an export is the one case the descriptor cannot
-// supply: the producer left strides == NULL ("C-contiguous") and the consumer asked for strides.
+// The one thing the descriptor cannot supply is strides when the producer left strides == NULL
+// ("C-contiguous") and the consumer asked for them:
 //   - ndim == 1: strides point at view->itemsize (the C stride of a 1-D array is the item size;
-//     CPython's PyBuffer_FillInfo uses the same field for the same purpose). No allocation.
-//   - ndim >= 2: a block of ndim Py_ssize_t is allocated with PyMem_Malloc, recorded in
-//     view->internal and freed by release_buffer(), which is why (3) matters.
+//     CPython's PyBuffer_FillInfo uses the same field for the same purpose).
+//   - ndim >= 2: strides point into a small table of interned stride arrays owned by the core
+//     (static storage, no allocation): a slot holds one array and counts the live exports that
+//     point at it, so it is only ever rewritten while nobody reads it. view->internal records the
+//     slot and release_buffer() drops its count, which is why (3) matters. Only when every slot
+//     the array may use is taken by other live arrays (or ndim exceeds the slot size) is a block
+//     allocated with PyMem_Malloc instead, recorded the same way and freed by release_buffer().
 // view->internal is NULL in every other case, so release_buffer() is a no-op for the common case.
 //
 // Validation happens on every export (a descriptor is refused, never trusted): ndim, shape,
-// overflow of the byte size and of the strided extent, NULL data, and the format (through
-// bf::parse_format, the one grammar) against the item size. A refusal leaves view->obj == NULL
-// with a BufferError set, as CPython requires of bf_getbuffer.
+// overflow of the byte size and of the strided extent, NULL data, and the format against the item
+// size. The format is the one costly check (the grammar): a small table remembers the text of the
+// formats that parsed and their item sizes, compared byte for byte on every export, so a producer
+// that hands a different (or mutated) string is parsed again and a format that lies is still
+// refused. A refusal leaves view->obj == NULL with a BufferError set, as CPython requires of
+// bf_getbuffer. Exports and releases run holding the GIL, which guards both tables.
 //
 // Where CPython leaves a choice, numpy's array_getbuffer is the reference: without PyBUF_ND the
 // view has ndim = 0 and shape = NULL but keeps the real itemsize and len; readonly reflects the
@@ -100,6 +107,64 @@ int refuse_format(const char *fmt) {
   return -1;
 }
 
+// --- formats known to be valid, by text -------------------------------------------------------
+struct KnownFormat {
+  char text[16];   // NUL-terminated; empty = unused
+  int64_t itemsize;
+};
+KnownFormat known_formats[8];
+unsigned next_known_format = 0;
+
+// The item size of a valid format, from the table or the grammar; -1 with the grammar's error.
+int64_t format_itemsize(const char *fmt) {
+  for (const KnownFormat &k : known_formats)
+    if (k.text[0] == fmt[0] && std::strcmp(k.text, fmt) == 0) return k.itemsize;
+  BfFormatInfo info;
+  if (parse_format(fmt, &info) < 0) return -1;
+  const size_t n = std::strlen(fmt);
+  if (n > 0 && n < sizeof(KnownFormat::text)) {
+    KnownFormat &k = known_formats[next_known_format++ % 8];
+    std::memcpy(k.text, fmt, n + 1);
+    k.itemsize = info.itemsize;
+  }
+  return info.itemsize;
+}
+
+// --- interned stride arrays for producers that give strides == NULL (see the header) -----------
+constexpr int kSlotDims = 8;
+constexpr int kSlots = 64;
+struct StrideSlot {
+  Py_ssize_t live;  // exports pointing at `strides`
+  int ndim;
+  Py_ssize_t strides[kSlotDims];
+};
+StrideSlot stride_slots[kSlots];
+
+bool is_slot(void *p) {
+  return p >= (void *) stride_slots && p < (void *) (stride_slots + kSlots);
+}
+
+// A stable array equal to strides[0..ndim), counted as one more live use; NULL if none is free.
+StrideSlot *intern_strides(const Py_ssize_t *strides, int ndim) {
+  if (ndim > kSlotDims) return nullptr;
+  uint64_t h = (uint64_t) ndim;
+  for (int i = 0; i < ndim; ++i) h = (h ^ (uint64_t) strides[i]) * 0x100000001b3ull;
+  StrideSlot *free_slot = nullptr;
+  for (int probe = 0; probe < 4; ++probe) {
+    StrideSlot &s = stride_slots[(h + (uint64_t) probe) % kSlots];
+    if (s.ndim == ndim && std::memcmp(s.strides, strides, sizeof(Py_ssize_t) * ndim) == 0) {
+      ++s.live;
+      return &s;
+    }
+    if (s.live == 0 && !free_slot) free_slot = &s;
+  }
+  if (!free_slot) return nullptr;
+  free_slot->ndim = ndim;
+  std::memcpy(free_slot->strides, strides, sizeof(Py_ssize_t) * ndim);
+  free_slot->live = 1;
+  return free_slot;
+}
+
 }  // namespace
 
 int export_buffer(PyObject *exporter, Py_buffer *view, const BfBuffer *desc, int flags) {
@@ -162,13 +227,13 @@ int export_buffer(PyObject *exporter, Py_buffer *view, const BfBuffer *desc, int
   }
 
   const char *fmt = desc->format ? desc->format : "B";
-  BfFormatInfo info;
-  if (parse_format(fmt, &info) < 0) return refuse_format(fmt);
-  if (info.itemsize != itemsize)
+  const int64_t format_size = format_itemsize(fmt);
+  if (format_size < 0) return refuse_format(fmt);
+  if (format_size != itemsize)
     return PyErr_Format(PyExc_BufferError,
                         "buffer descriptor has itemsize %lld, but its format '%s' describes "
                         "items of %lld bytes", (long long) itemsize, fmt,
-                        (long long) info.itemsize), -1;
+                        (long long) format_size), -1;
 
   // PEP 3118 / CPython: if no dimension is indirect, suboffsets must be NULL.
   const int64_t *suboffsets = nullptr;
@@ -215,22 +280,29 @@ int export_buffer(PyObject *exporter, Py_buffer *view, const BfBuffer *desc, int
     if (FLAG(PyBUF_STRIDES, flags)) {
       if (strides) view->strides = (Py_ssize_t *) strides;
       else if (ndim == 1) view->strides = &view->itemsize;
-      else {  // the one allocating case (see the header comment)
-        Py_ssize_t *block = (Py_ssize_t *) PyMem_Malloc(sizeof(Py_ssize_t) * (size_t) ndim);
-        if (!block) return PyErr_NoMemory(), -1;
+      else {  // strides the core supplies (see the header comment)
         // numpy's canonical strides for a contiguous array: Fortran ones if the request demands
         // Fortran order and the layout is also F-contiguous, else C ones (zero extents included).
         // (A product can only overflow for an empty array, whose strides address nothing: the
         // wrapped value is harmless, and __builtin_mul_overflow keeps the wrap defined.)
+        Py_ssize_t computed[BF_MAX_NDIM];
         int64_t step = itemsize;
         const bool f_order = FLAG(PyBUF_F_CONTIGUOUS, flags) && is_f;
         for (int k = 0; k < ndim; ++k) {
           const int i = f_order ? k : ndim - 1 - k;
-          block[i] = step;
+          computed[i] = step;
           (void) __builtin_mul_overflow(step, shape[i], &step);
         }
-        view->strides = block;
-        view->internal = block;
+        if (StrideSlot *slot = intern_strides(computed, ndim)) {
+          view->strides = slot->strides;
+          view->internal = slot;
+        } else {
+          auto *block = (Py_ssize_t *) PyMem_Malloc(sizeof(Py_ssize_t) * (size_t) ndim);
+          if (!block) return PyErr_NoMemory(), -1;
+          std::memcpy(block, computed, sizeof(Py_ssize_t) * (size_t) ndim);
+          view->strides = block;
+          view->internal = block;
+        }
       }
     }
   } else {  // no ND (numpy's choice: ndim 0, no shape), or a 0-d array
@@ -243,7 +315,8 @@ int export_buffer(PyObject *exporter, Py_buffer *view, const BfBuffer *desc, int
 
 void release_buffer(Py_buffer *view) {
   if (view && view->internal) {
-    PyMem_Free(view->internal);
+    if (is_slot(view->internal)) --static_cast<StrideSlot *>(view->internal)->live;
+    else PyMem_Free(view->internal);
     view->internal = nullptr;
   }
 }

@@ -42,7 +42,40 @@ struct DLManagedTensorVersioned {  // capsule name "dltensor_versioned"
   DLTensor dl_tensor;
 };
 
+// The C exchange API of DLPack 1.2+ (`__dlpack_c_exchange_api__`): a capsule named
+// "dlpack_exchange_api" on the TYPE of a tensor, holding a static table of these functions, so a
+// consumer converts an instance without a Python-level __dlpack__ call. Every function returns 0,
+// or -1 with a Python exception set, and needs the GIL.
+constexpr uint32_t kExchangeMajor = 1;
+constexpr uint32_t kExchangeMinor = 3;  // the table layout below is DLPack 1.3's
+constexpr const char *kExchangeCapsule = "dlpack_exchange_api";
+constexpr const char *kExchangeAttribute = "__dlpack_c_exchange_api__";
+
+struct DLPackExchangeAPIHeader {
+  DLPackVersion version;
+  DLPackExchangeAPIHeader *prev_api;  // an older table of the chain, or NULL
+};
+
+struct DLPackExchangeAPI {
+  DLPackExchangeAPIHeader header;
+  // A new tensor of the producer's own kind shaped like `prototype` (dtype, ndim, shape, device).
+  int (*managed_tensor_allocator)(DLTensor *prototype, DLManagedTensorVersioned **out,
+                                  void *error_ctx,
+                                  void (*set_error)(void *error_ctx, const char *kind,
+                                                    const char *message));
+  // The instance `py_object` (of the type the table came from) as an owned managed tensor.
+  int (*managed_tensor_from_py_object_no_sync)(void *py_object, DLManagedTensorVersioned **out);
+  // An owned managed tensor (stolen) as a Python object of the producer's kind.
+  int (*managed_tensor_to_py_object_no_sync)(DLManagedTensorVersioned *tensor, void **out_py_object);
+  // A borrowed DLTensor of `py_object`, valid until control returns; may be NULL.
+  int (*dltensor_from_py_object_no_sync)(void *py_object, DLTensor *out);
+  // The current work stream of a device (NULL for the CPU).
+  int (*current_work_stream)(int32_t device_type, int32_t device_id, void **out_current_stream);
+};
+
 static_assert(sizeof(DLTensor) == 48, "DLTensor layout");
+static_assert(sizeof(DLPackExchangeAPIHeader) == 16, "DLPackExchangeAPIHeader layout");
+static_assert(sizeof(DLPackExchangeAPI) == 56, "DLPackExchangeAPI layout");
 static_assert(sizeof(DLManagedTensor) == 64, "DLManagedTensor layout");
 static_assert(sizeof(DLManagedTensorVersioned) == 80, "DLManagedTensorVersioned layout");
 

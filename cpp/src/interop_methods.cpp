@@ -51,7 +51,7 @@ int install_interop(PyObject *type) {
     Py_DECREF(descr);
     if (rc != 0) return -1;
   }
-  return 0;
+  return install_exchange_api(type);
 }
 
 void bind_interop(nb::module_ &m) {

@@ -229,11 +229,12 @@ typedef struct {
    * flags as CPython defines them (WRITABLE, FORMAT, ND, STRIDES, C/F/ANY_CONTIGUOUS checked
    * against the real strides, INDIRECT vs suboffsets). On success view->obj holds a new reference
    * to `exporter`; the pointers of `desc` are referenced, not copied (except when the producer
-   * gave strides == NULL and the consumer asked for strides: then the core owns a small block,
-   * freed by release_buffer). Returns 0, or -1 with an exception set and view->obj == NULL. */
+   * gave strides == NULL and the consumer asked for strides at ndim >= 2: then the strides live
+   * in the core, held until release_buffer). Returns 0, or -1 with an exception set and
+   * view->obj == NULL. */
   int (*export_buffer)(struct _object *exporter, void *view, const BfBuffer *desc, int flags);
 
-  /* Undo what export_buffer allocated for `view` (call it exactly once per successful
+  /* Undo what export_buffer holds for `view` (call it exactly once per successful
    * export_buffer, from the exporter's bf_releasebuffer slot). Does not touch view->obj: CPython
    * drops that reference itself after the slot returns. */
   void (*release_buffer)(void *view);
