@@ -74,7 +74,8 @@ def measure_acquire(sizes: dict[str, int], rounds: report.Rounds, number: int = 
     for label, nbytes in sizes.items():
         array = np.zeros(nbytes // 4, dtype=np.float32)
         t_view, t_std = timing.paired(lambda: mv.acquire_f32(array), lambda: mv.acquire_f32_stdlib(array),
-                                      repeat=rounds.repeat, number=number, budget=rounds.budget)
+                                      repeat=rounds.repeat, number=number, budget=rounds.budget,
+                                      span=rounds.span)
         inside = [mv.time_acquire(array, number) for _ in range(max(3, rounds.repeat // 3))]
         common = dict(section="MemoryView", size=label, nbytes=nbytes, target=report.ACQUIRE_VS_STDLIB)
         rows += [

@@ -44,6 +44,8 @@ SHAPES = {"8 KiB": (32, 32), "16 MiB": (1024, 2048)}
 #: Sizes at which the sums have a target (larger sums are bound by memory bandwidth on every side).
 SUM_TARGET_SIZES = {"8 KiB"}
 SECTION = "vs peers"
+#: Calls per timed loop of the torch comparison.
+TORCH_CALLS = 128
 Row = report.Row
 
 NOTES = [
@@ -73,14 +75,16 @@ def mojo_sources() -> list[Path]:
 
 
 def compare(rounds: report.Rounds, size: str, nbytes: int, ours: dict, peers: dict, target: str | None,
-            kind: str = "zero-copy") -> list[Row]:
-    """Times ``ours`` and ``peers`` (path -> callable) in the same interleaved rounds.
+            kind: str = "zero-copy", number: int | None = None) -> list[Row]:
+    """Times ``ours`` and ``peers`` (path -> callable) in the same interleaved rounds (``number``
+    calls per loop for every callable if given, else calibrated).
 
     Returns:
         One row per path of ``ours``, its baseline the fastest peer and ``peers`` every peer's
         time; then one row per peer (kind "peer", no baseline).
     """
-    times = timing.interleaved([*ours.values(), *peers.values()], **rounds.kw())
+    numbers = None if number is None else [number] * (len(ours) + len(peers))
+    times = timing.interleaved([*ours.values(), *peers.values()], numbers=numbers, **rounds.kw())
     ours_times = dict(zip(ours, times[:len(ours)]))
     peer_times = dict(zip(peers, times[len(ours):]))
     best = min(peer_times, key=peer_times.get)
@@ -125,8 +129,8 @@ def measure(shapes: dict[str, tuple[int, int]] | None = None, rounds: report.Rou
         assert torch.from_dlpack(nd).data_ptr() == np.asarray(ng).__array_interface__["data"][0]
         assert np.from_dlpack(g).__array_interface__["data"][0] == np.asarray(g).__array_interface__["data"][0]
 
-        run = lambda ours, peers, target=report.VS_BEST_PEER, kind="zero-copy": compare(  # noqa: E731
-            rounds, size, nbytes, ours, peers, target, kind)
+        run = lambda ours, peers, target=report.VS_BEST_PEER, kind="zero-copy", number=None: compare(  # noqa: E731
+            rounds, size, nbytes, ours, peers, target, kind, number)
         rows += run({"memoryview(Grid)": lambda: memoryview(g)},
                     {"memoryview(Cython Grid)": lambda: memoryview(cg),
                      "memoryview(nanobind Grid)": lambda: memoryview(ng),
@@ -138,8 +142,10 @@ def measure(shapes: dict[str, tuple[int, int]] | None = None, rounds: report.Rou
                      "nanobind Grid.numpy() (nb::ndarray<nb::numpy>)": ng.numpy})
         rows += run({"np.from_dlpack(Grid)": lambda: np.from_dlpack(g)},
                     {"np.from_dlpack(ndarray)": lambda: np.from_dlpack(ndarray)})
+        # torch's cost per call grows in long loops (about 2x at 4096 calls, whatever the exporter):
+        # the same short loop for both sides.
         rows += run({"torch.from_dlpack(Grid)": lambda: torch.from_dlpack(g)},
-                    {"torch.from_dlpack(nb::ndarray)": lambda: torch.from_dlpack(nd)})
+                    {"torch.from_dlpack(nb::ndarray)": lambda: torch.from_dlpack(nd)}, number=TORCH_CALLS)
 
         a = np.random.default_rng(0).random((r, c))
         s = a[:, ::2]

@@ -43,17 +43,21 @@ class Rounds:
     repeat: int
     """Most rounds per comparison."""
     min_time: float
-    """Shortest timed loop, in seconds (short loops fit between the scheduler's interruptions)."""
+    """Shortest timed loop, in seconds: long enough to swamp the timer's resolution, short enough to
+    fit between the scheduler's interruptions on a loaded machine."""
+    span: float
+    """Seconds over which the rounds of a comparison are spread at least (more rounds than
+    ``repeat`` if need be), so that one burst of load cannot disturb every round."""
     budget: float
     """Seconds after which a comparison starts no new round (a 256 MiB copy gets a few)."""
 
     def kw(self) -> dict:
         """The keyword arguments of ``timing.interleaved``."""
-        return dict(repeat=self.repeat, min_time=self.min_time, budget=self.budget)
+        return dict(repeat=self.repeat, min_time=self.min_time, span=self.span, budget=self.budget)
 
 
-FULL = Rounds(repeat=31, min_time=0.002, budget=1.5)
-QUICK = Rounds(repeat=11, min_time=0.002, budget=0.5)
+FULL = Rounds(repeat=31, min_time=0.0003, span=0.6, budget=1.5)
+QUICK = Rounds(repeat=11, min_time=0.0003, span=0.25, budget=0.5)
 
 
 @dataclasses.dataclass

@@ -5,7 +5,9 @@ The machines these run on are shared and noisy, so every comparison is measured 
 - each callable is timed in loops long enough to swamp the timer's resolution (``calibrate``);
 - the callables of one comparison are timed in alternating rounds (``interleaved``), so a burst of
   background load hits every side alike instead of one side's whole measurement;
-- the best round wins (the least disturbed one: noise only ever adds time);
+- the best round wins (the least disturbed one: noise only ever adds time), and the rounds of
+  cheap statements are spread over a fraction of a second (``span``), so one burst of load on a
+  shared machine cannot disturb them all;
 - ratios are only taken between numbers measured in the same run.
 
 ``timeit`` does the looping (it turns the garbage collector off while it times).
@@ -37,9 +39,10 @@ def interleaved(
     numbers: Sequence[int] | None = None,
     budget: float | None = None,
     min_rounds: int = 3,
+    span: float = 0.0,
 ) -> list[float]:
-    """Best time per call, in seconds, of each of ``fns``, measured in ``repeat`` rounds that each
-    time every callable once (one loop of its calibrated number of calls) before the next round.
+    """Best time per call, in seconds, of each of ``fns``, measured in rounds that each time every
+    callable once (one loop of its calibrated number of calls) before the next round.
 
     Args:
         fns: Callables without arguments (the statements to compare).
@@ -49,17 +52,25 @@ def interleaved(
         budget: If given, stop starting new rounds once this many seconds have been spent (but
             run at least ``min_rounds``): cheap statements get every round, a 256 MiB copy fewer.
         min_rounds: The fewest rounds when ``budget`` cuts the measurement short.
+        span: Keep starting rounds beyond ``repeat`` until this many seconds have passed (within
+            ``budget``), so that the rounds of cheap statements are spread over time and one burst
+            of load on the machine cannot disturb all of them.
     """
     timers = [timeit.Timer(fn) for fn in fns]
     if numbers is None:
         numbers = [calibrate(fn, min_time) for fn in fns]
     best_times = [float("inf")] * len(fns)
     start = time.perf_counter()
-    for round_ in range(repeat):
-        if budget is not None and round_ >= min_rounds and time.perf_counter() - start > budget:
+    round_ = 0
+    while True:
+        elapsed = time.perf_counter() - start
+        if round_ >= repeat and elapsed >= span:
+            break
+        if budget is not None and round_ >= min_rounds and elapsed > budget:
             break
         for i, timer in enumerate(timers):
             best_times[i] = min(best_times[i], timer.timeit(numbers[i]) / numbers[i])
+        round_ += 1
     return best_times
 
 
@@ -71,11 +82,12 @@ def paired(
     min_time: float = 0.005,
     number: int | None = None,
     budget: float | None = None,
+    span: float = 0.0,
 ) -> tuple[float, float]:
     """(best per-call seconds of ``a``, of ``b``), measured interleaved (see :func:`interleaved`);
     ``number`` fixes the calls per loop of both instead of calibrating."""
     numbers = None if number is None else [number, number]
-    t_a, t_b = interleaved([a, b], repeat=repeat, min_time=min_time, numbers=numbers, budget=budget)
+    t_a, t_b = interleaved([a, b], repeat=repeat, min_time=min_time, numbers=numbers, budget=budget, span=span)
     return t_a, t_b
 
 
