@@ -7,3 +7,7 @@
 
 ^bufferable\._core\.__prefix__$:
     from typing_extensions import CapsuleType
+
+# The contract's (major, minor) version, whatever its value.
+^bufferable\._core\.API_VERSION$:
+    API_VERSION: tuple[int, int]

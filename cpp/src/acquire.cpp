@@ -144,7 +144,10 @@ int64_t *acquisition_scratch(BfAcquisition *acq) { return acq ? acq->scratch.get
 
 namespace {
 
-nb::object tuple_or_none(const Py_ssize_t *values, int n) {
+// A tuple of ints, or None; named so in the generated stubs (nb::typed changes nothing at run time).
+using OptionalInts = nb::typed<nb::object, std::optional<nb::typed<nb::tuple, int, nb::ellipsis>>>;
+
+OptionalInts tuple_or_none(const Py_ssize_t *values, int n) {
   if (!values) return nb::none();
   PyObject *t = PyTuple_New(n);
   if (!t) throw nb::python_error();
@@ -161,11 +164,12 @@ struct BufferInfo {
   std::optional<std::string> format;
   Py_ssize_t itemsize, nbytes;
   int ndim;
-  nb::object shape, strides, suboffsets, exporter;
+  OptionalInts shape, strides, suboffsets;
+  nb::object exporter;
   bool readonly, c_contiguous, f_contiguous;
   uintptr_t address;
 
-  nb::dict as_dict() const {
+  nb::typed<nb::dict, nb::str, nb::object> as_dict() const {
     nb::dict d;
     d["format"] = format; d["itemsize"] = itemsize; d["ndim"] = ndim; d["shape"] = shape;
     d["strides"] = strides; d["suboffsets"] = suboffsets; d["readonly"] = readonly;
@@ -299,7 +303,7 @@ void bind_acquire(nb::module_ &m) {
                    },
                    "acquisition_object(): the exporter whose export is held.")
       .def_prop_ro("desc",
-                   [](const TestAcquisition &t) {
+                   [](const TestAcquisition &t) -> nb::typed<nb::dict, nb::str, nb::object> {
                      t.check();
                      const BfBuffer &d = t.desc;
                      nb::dict r;

@@ -60,7 +60,12 @@
 #include <string_view>
 #include <unordered_set>
 
+#include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/variant.h>
+
+#include <optional>
+#include <variant>
 
 namespace bf {
 namespace {
@@ -683,7 +688,13 @@ const char *dtype_name(BfDataType dt) {
   return nullptr;
 }
 
-nb::object dtype_tuple(BfDataType dt) {
+// Return and argument types the generated stubs name (nb::typed changes nothing at run time).
+using FieldList = nb::typed<nb::list, PyField>;
+using DType = nb::typed<nb::object, std::optional<nb::typed<nb::tuple, int, int, int>>>;
+using FormatArg = nb::typed<nb::handle, std::variant<nb::str, nb::bytes>>;
+using Equality = nb::typed<nb::object, bool>;
+
+DType dtype_tuple(BfDataType dt) {
   if (dt.code == BF_DTYPE_NONE) return nb::none();
   return nb::make_tuple(int(dt.code), int(dt.bits), int(dt.lanes));
 }
@@ -699,7 +710,7 @@ char node_order(const FormatNode &a) {
   return bytes || a.elemsize <= 1 ? '|' : a.order;
 }
 
-nb::list field_list(const std::vector<FormatNode> &items) {
+FieldList field_list(const std::vector<FormatNode> &items) {
   nb::list l;
   for (const FormatNode &a : items)
     if (a.code != 'x' || a.has_name) l.append(nb::cast(PyField{a}));
@@ -748,7 +759,7 @@ void parse_into(PyFormat &f, nb::handle fmt) {
 
 void bind_format(nb::module_ &m) {
   nb::class_<PyField>(m, "Field", "One field of a parsed format (see Format.fields); immutable.")
-      .def_prop_ro("name", [](const PyField &f) -> nb::object {
+      .def_prop_ro("name", [](const PyField &f) -> nb::typed<nb::object, std::optional<nb::str>> {
         return f.node.has_name ? nb::object(nb::str(f.node.name.c_str(), f.node.name.size())) : nb::none();
       }, "The ':name:' of the field, or None.")
       .def_prop_ro("offset", [](const PyField &f) { return f.node.offset; },
@@ -759,7 +770,7 @@ void bind_format(nb::module_ &m) {
         if (f.node.sub) c += f.node.sub;
         return c;
       }, "The struct letter ('Zf' for complex), 'T' for a nested struct, or the '[module$qualname$param]' text.")
-      .def_prop_ro("shape", [](const PyField &f) {
+      .def_prop_ro("shape", [](const PyField &f) -> nb::typed<nb::tuple, int64_t, nb::ellipsis> {
         nb::list l;
         for (int64_t d : f.node.shape) l.append(d);
         if (!is_len_code(f.node.code) && f.node.count != 1) l.append(f.node.count);
@@ -771,10 +782,10 @@ void bind_format(nb::module_ &m) {
       .def_prop_ro("byteorder", [](const PyField &f) { return std::string(1, node_order(f.node)); },
                    "'<', '>', '@', '=', '^', or '|' when the order does not matter.")
       .def_prop_ro("itemsize", [](const PyField &f) { return f.node.size; }, "Bytes of the whole field (all of its shape).")
-      .def_prop_ro("fields", [](const PyField &f) -> nb::object {
+      .def_prop_ro("fields", [](const PyField &f) -> nb::typed<nb::object, std::optional<FieldList>> {
         return f.node.code == 'T' ? nb::object(field_list(f.node.children)) : nb::none();
       }, "For a nested struct ('T') the list of its fields, else None.")
-      .def("__eq__", [](const PyField &a, nb::handle b) -> nb::object {
+      .def("__eq__", [](const PyField &a, nb::handle b) -> Equality {
         if (!nb::isinstance<PyField>(b)) return nb::borrow(Py_NotImplemented);
         return nb::bool_(node_equal(a.node, nb::cast<const PyField &>(b).node));
       })
@@ -783,7 +794,7 @@ void bind_format(nb::module_ &m) {
 
   nb::class_<PyFormat>(m, "Format",
                        "A parsed, validated PEP 3118 format (immutable). Format(fmt) == parse_format(fmt).")
-      .def("__init__", [](PyFormat *self, nb::handle fmt) {
+      .def("__init__", [](PyFormat *self, FormatArg fmt) {
         PyFormat f;
         parse_into(f, fmt);
         new (self) PyFormat(std::move(f));
@@ -810,7 +821,7 @@ void bind_format(nb::module_ &m) {
           return field_list(fs[0]->children);
         return field_list(it);
       }, "The fields: a list of Field (unnamed 'x' padding is not a field).")
-      .def("__eq__", [](const PyFormat &a, nb::handle b) -> nb::object {
+      .def("__eq__", [](const PyFormat &a, nb::handle b) -> Equality {
         if (!nb::isinstance<PyFormat>(b)) return nb::borrow(Py_NotImplemented);
         const PyFormat &fb = nb::cast<const PyFormat &>(b);
         return nb::bool_(formats_equivalent(a.info, a.tree, fb.info, fb.tree));
@@ -827,7 +838,7 @@ void bind_format(nb::module_ &m) {
         return r + ")";
       });
 
-  m.def("parse_format", [](nb::handle fmt) {
+  m.def("parse_format", [](FormatArg fmt) {
     PyFormat f;
     parse_into(f, fmt);
     return f;
@@ -835,7 +846,8 @@ void bind_format(nb::module_ &m) {
   "Parse and validate a PEP 3118 format (str, bytes, or None for 'B'); ValueError names the position.");
 
   // The C entry point as the contract defines it (fast path included), for tests.
-  m.def("_format_info", [](nb::bytes fmt) {
+  m.def("_format_info", [](nb::bytes fmt)
+            -> nb::typed<nb::tuple, int64_t, int64_t, nb::str, bool, int64_t, nb::typed<nb::tuple, int, int, int>> {
     BfFormatInfo i{};
     if (parse_format(fmt.c_str(), &i) != 0) throw nb::python_error();
     return nb::make_tuple(i.itemsize, i.alignment, std::string(1, i.byteorder), bool(i.native_order),

@@ -437,7 +437,7 @@ resize(nbytes) reallocates the storage (see its docstring).)")
 
   t.def("live_allocations", [] { return live_allocations.load(); },
         "Number of memory blocks all Producers currently own (freed exactly once when they die).");
-  t.def("export_totals", [] { return nb::make_tuple(total_gets, total_releases); },
+  t.def("export_totals", []() -> nb::typed<nb::tuple, int64_t, int64_t> { return nb::make_tuple(total_gets, total_releases); },
         "(gets, releases) summed over every Producer that ever existed in this process.");
   t.def("live_allocation_bytes", [] { return live_bytes.load(); },
         "Total bytes all Producers currently own.");

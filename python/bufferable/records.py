@@ -149,7 +149,7 @@ def _dtype_fields(dtype: np.dtype[Any]) -> list[Any]:
     """A structured dtype's fields in the shape of the core's ``Field`` (name, offset, code,
     shape, byteorder, itemsize, fields), in offset order."""
     fields = []
-    for name, (field_dtype, offset, *_title) in sorted(dtype.fields.items(),
+    for name, (field_dtype, offset, *_title) in sorted((dtype.fields or {}).items(),
                                                        key=lambda item: item[1][1]):
         base, shape = field_dtype.base, field_dtype.shape
         nested = _dtype_fields(base) if base.fields is not None else None

@@ -65,4 +65,5 @@ def load_scene(path: str | os.PathLike[str]) -> npt.NDArray[Any]:
         OSError: The file cannot be read.
         ValueError: The file is not a ``.npy`` array (pickled objects are refused).
     """
-    return np.load(os.fspath(path), allow_pickle=False)
+    scene: npt.NDArray[Any] = np.load(os.fspath(path), allow_pickle=False)
+    return scene
