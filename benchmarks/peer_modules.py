@@ -15,9 +15,11 @@ and imports each module once per process.
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import hashlib
 import importlib.machinery
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -47,35 +49,33 @@ def _compilers() -> tuple[str, str]:
     return os.environ.get("CC", "cc"), os.environ.get("CXX", "c++")
 
 
-def _tool_versions() -> str:
-    import Cython
-    import nanobind
-    import pybind11
-
-    cc, cxx = _compilers()
-    compilers = [subprocess.run([c, "--version"], capture_output=True, text=True, check=True).stdout
-                 for c in (cc, cxx)]
-    return "\n".join([sys.version, f"cython {Cython.__version__}", f"nanobind {nanobind.__version__}",
-                      f"pybind11 {pybind11.__version__}", *compilers])
+def _compiler_version(compiler: str) -> str:
+    try:
+        done = subprocess.run([compiler, "--version"], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError) as error:
+        raise RuntimeError(f"the benchmark peers need a C/C++ compiler: {compiler!r} does not run "
+                           f"({error}); set CC and CXX") from error
+    return done.stdout.split("\n")[0]
 
 
+@functools.lru_cache(maxsize=None)
 def versions() -> dict:
-    """The peers' tools and compiler flags, as recorded with the results."""
+    """The peers' tools, compilers and flags (recorded with the results, and part of the cache
+    key: any change rebuilds the peers)."""
     import Cython
     import nanobind
     import pybind11
 
     cc, cxx = _compilers()
-    first_line = lambda c: subprocess.run([c, "--version"], capture_output=True, text=True).stdout.split("\n")[0]  # noqa: E731
     return {"cython": Cython.__version__, "nanobind": nanobind.__version__, "pybind11": pybind11.__version__,
-            "cc": first_line(cc), "cxx": first_line(cxx), "cflags": CFLAGS, "cxxflags": CXXFLAGS}
+            "cc": _compiler_version(cc), "cxx": _compiler_version(cxx), "cflags": CFLAGS, "cxxflags": CXXFLAGS}
 
 
 def _key(name: str) -> str:
     h = hashlib.sha256()
     h.update((SOURCES / PEERS[name]).read_bytes())
-    h.update(" ".join(CFLAGS + CXXFLAGS).encode())
-    h.update(_tool_versions().encode())
+    h.update(json.dumps(versions(), sort_keys=True).encode())
+    h.update(sys.version.encode())
     return h.hexdigest()[:16]
 
 
@@ -130,6 +130,9 @@ def _build(name: str) -> Path:
         _compile(name, Path(work), scratch)
         os.replace(scratch, path)  # atomic: a concurrent run sees the whole file or none
     BUILD_SECONDS[name] = time.perf_counter() - start
+    for stale in path.parent.glob(f"{name}.*{path.suffix}"):  # builds of older sources or tools
+        if stale != path:
+            stale.unlink(missing_ok=True)
     return path
 
 
