@@ -14,7 +14,7 @@ from .buffer import Buffer, BufferFlags, format_of
 from .bufferable import Bufferable
 from .export_counter import ExportCounter
 from .errors import buffer_error, index_error, type_error, value_error
-from .python_type import (
+from .bindings import (
     add_buffer_protocol,
     finalize_module,
     fix_dealloc,

@@ -54,32 +54,29 @@ comptime ERROR_MEMORY = 5
 comptime ERROR_RUNTIME = 6
 """`BF_ERROR_RUNTIME`: RuntimeError."""
 
-comptime DTYPE_INT = 0
-"""`BF_DTYPE_INT` (DLPack kDLInt)."""
-comptime DTYPE_UINT = 1
-"""`BF_DTYPE_UINT` (kDLUInt)."""
-comptime DTYPE_FLOAT = 2
-"""`BF_DTYPE_FLOAT` (kDLFloat)."""
-comptime DTYPE_BFLOAT = 4
-"""`BF_DTYPE_BFLOAT` (kDLBfloat)."""
-comptime DTYPE_COMPLEX = 5
-"""`BF_DTYPE_COMPLEX` (kDLComplex)."""
-comptime DTYPE_BOOL = 6
-"""`BF_DTYPE_BOOL` (kDLBool)."""
-comptime DTYPE_NONE = 255
-"""`BF_DTYPE_NONE`: not a single scalar."""
-comptime DTYPE_FLOAT8_E3M4 = 7
-"""`BF_DTYPE_FLOAT8_E3M4` (kDLFloat8_e3m4)."""
-comptime DTYPE_FLOAT8_E4M3FN = 10
-"""`BF_DTYPE_FLOAT8_E4M3FN` (kDLFloat8_e4m3fn)."""
-comptime DTYPE_FLOAT8_E4M3FNUZ = 11
-"""`BF_DTYPE_FLOAT8_E4M3FNUZ` (kDLFloat8_e4m3fnuz)."""
-comptime DTYPE_FLOAT8_E5M2 = 12
-"""`BF_DTYPE_FLOAT8_E5M2` (kDLFloat8_e5m2)."""
-comptime DTYPE_FLOAT8_E5M2FNUZ = 13
-"""`BF_DTYPE_FLOAT8_E5M2FNUZ` (kDLFloat8_e5m2fnuz)."""
-comptime DTYPE_FLOAT8_E8M0FNU = 14
-"""`BF_DTYPE_FLOAT8_E8M0FNU` (kDLFloat8_e8m0fnu)."""
+@fieldwise_init
+struct ErrorClass(ImplicitlyCopyable):
+    """One row of `ERROR_CLASSES`: a Python exception class in each of the
+    forms bufferable names it."""
+
+    var kind: Int
+    """The `ERROR_*` kind (C's `BfErrorKind`)."""
+    var prefix: StaticString
+    """The "Class: " prefix of a Mojo error that names the class (see
+    `bufferable.errors`)."""
+    var exception: StaticString
+    """CPython's exception object (`PyExc_...`)."""
+
+
+comptime ERROR_CLASSES = (
+    ErrorClass(ERROR_BUFFER, "BufferError: ", "PyExc_BufferError"),
+    ErrorClass(ERROR_VALUE, "ValueError: ", "PyExc_ValueError"),
+    ErrorClass(ERROR_TYPE, "TypeError: ", "PyExc_TypeError"),
+    ErrorClass(ERROR_INDEX, "IndexError: ", "PyExc_IndexError"),
+    ErrorClass(ERROR_MEMORY, "MemoryError: ", "PyExc_MemoryError"),
+    ErrorClass(ERROR_RUNTIME, "RuntimeError: ", "PyExc_RuntimeError"),
+)
+"""Every `ERROR_*` kind, one row each."""
 
 
 @fieldwise_init
@@ -87,7 +84,7 @@ struct DataType(Copyable, TrivialRegisterPassable):
     """C's `BfDataType`: an element type in DLPack's encoding (4 bytes)."""
 
     var code: UInt8
-    """One of the `DTYPE_*` codes."""
+    """One of the `DTYPE_*` codes of `bufferable.dtype`."""
     var bits: UInt8
     """Width of one lane in bits; 0 for DTYPE_NONE."""
     var lanes: UInt16
@@ -517,18 +514,9 @@ def set_error(kind: Int, message: String) -> c_int:
     else:
         ref cpy = Python().cpython()
         var name: StaticString = "PyExc_Exception"
-        if kind == ERROR_BUFFER:
-            name = "PyExc_BufferError"
-        elif kind == ERROR_VALUE:
-            name = "PyExc_ValueError"
-        elif kind == ERROR_TYPE:
-            name = "PyExc_TypeError"
-        elif kind == ERROR_INDEX:
-            name = "PyExc_IndexError"
-        elif kind == ERROR_MEMORY:
-            name = "PyExc_MemoryError"
-        elif kind == ERROR_RUNTIME:
-            name = "PyExc_RuntimeError"
+        comptime for i in range(len(ERROR_CLASSES)):
+            if kind == ERROR_CLASSES[i].kind:
+                name = ERROR_CLASSES[i].exception
         cpy.PyErr_SetString(
             cpy.get_error_global(name),
             Pointer[c_char, ImmutAnyOrigin](unsafe_from_address=Int(ptr)),

@@ -6,6 +6,7 @@ from std.memory import OpaquePointer
 from std.sys.info import size_of
 
 from ._private import RawPointer
+from .dtype import dtype_format
 from .errors import value_error
 from .record_format import record_format_of
 
@@ -26,6 +27,14 @@ struct BufferFlags(Equatable, TrivialRegisterPassable, Writable):
     var value: Int32
     """The raw flag bits."""
 
+    # The single bits CPython defines; the composites below are built from
+    # them as CPython's own PyBUF_* macros are.
+    comptime _STRIDES_BIT = BufferFlags(0x0010)
+    comptime _C_CONTIGUOUS_BIT = BufferFlags(0x0020)
+    comptime _F_CONTIGUOUS_BIT = BufferFlags(0x0040)
+    comptime _ANY_CONTIGUOUS_BIT = BufferFlags(0x0080)
+    comptime _INDIRECT_BIT = BufferFlags(0x0100)
+
     comptime SIMPLE = BufferFlags(0x0000)
     """One contiguous run of bytes; no format, shape or strides."""
     comptime WRITABLE = BufferFlags(0x0001)
@@ -34,31 +43,31 @@ struct BufferFlags(Equatable, TrivialRegisterPassable, Writable):
     """The consumer wants the format string."""
     comptime ND = BufferFlags(0x0008)
     """The consumer wants the shape (C-contiguous memory only)."""
-    comptime STRIDES = BufferFlags(0x0010 | 0x0008)
+    comptime STRIDES = Self._STRIDES_BIT | Self.ND
     """The consumer can follow strides."""
-    comptime C_CONTIGUOUS = BufferFlags(0x0020 | 0x0018)
+    comptime C_CONTIGUOUS = Self._C_CONTIGUOUS_BIT | Self.STRIDES
     """The memory must be C-contiguous."""
-    comptime F_CONTIGUOUS = BufferFlags(0x0040 | 0x0018)
+    comptime F_CONTIGUOUS = Self._F_CONTIGUOUS_BIT | Self.STRIDES
     """The memory must be Fortran-contiguous."""
-    comptime ANY_CONTIGUOUS = BufferFlags(0x0080 | 0x0018)
+    comptime ANY_CONTIGUOUS = Self._ANY_CONTIGUOUS_BIT | Self.STRIDES
     """The memory must be C- or Fortran-contiguous."""
-    comptime INDIRECT = BufferFlags(0x0100 | 0x0018)
+    comptime INDIRECT = Self._INDIRECT_BIT | Self.STRIDES
     """The consumer can follow suboffsets."""
-    comptime CONTIG = BufferFlags(0x0008 | 0x0001)
+    comptime CONTIG = Self.ND | Self.WRITABLE
     """ND | WRITABLE."""
-    comptime CONTIG_RO = BufferFlags(0x0008)
+    comptime CONTIG_RO = Self.ND
     """ND."""
-    comptime STRIDED = BufferFlags(0x0018 | 0x0001)
+    comptime STRIDED = Self.STRIDES | Self.WRITABLE
     """STRIDES | WRITABLE."""
-    comptime STRIDED_RO = BufferFlags(0x0018)
+    comptime STRIDED_RO = Self.STRIDES
     """STRIDES."""
-    comptime RECORDS = BufferFlags(0x0018 | 0x0001 | 0x0004)
+    comptime RECORDS = Self.STRIDES | Self.WRITABLE | Self.FORMAT
     """STRIDES | WRITABLE | FORMAT."""
-    comptime RECORDS_RO = BufferFlags(0x0018 | 0x0004)
+    comptime RECORDS_RO = Self.STRIDES | Self.FORMAT
     """STRIDES | FORMAT."""
-    comptime FULL = BufferFlags(0x0118 | 0x0001 | 0x0004)
+    comptime FULL = Self.INDIRECT | Self.WRITABLE | Self.FORMAT
     """INDIRECT | WRITABLE | FORMAT."""
-    comptime FULL_RO = BufferFlags(0x0118 | 0x0004)
+    comptime FULL_RO = Self.INDIRECT | Self.FORMAT
     """INDIRECT | FORMAT."""
 
     @always_inline
@@ -113,7 +122,7 @@ struct BufferFlags(Equatable, TrivialRegisterPassable, Writable):
         Returns:
             True if WRITABLE is set.
         """
-        return (self.value & 0x0001) != 0
+        return Self.WRITABLE in self
 
     def write_to(self, mut writer: Some[Writer]):
         """Writes the flags as `BufferFlags(0x..)`.
@@ -125,13 +134,14 @@ struct BufferFlags(Equatable, TrivialRegisterPassable, Writable):
 
 
 # ===-----------------------------------------------------------------------===#
-# DType -> PEP 3118 format
+# DType or struct -> PEP 3118 format
 # ===-----------------------------------------------------------------------===#
 
 
 def format_of[dtype: DType]() -> StaticString:
     """Returns the PEP 3118 format of one element of `dtype` (a NUL-terminated
-    literal, so it can live in a `Buffer` for ever).
+    literal, so it can live in a `Buffer` for ever), from the element-type
+    table of `bufferable.dtype`.
 
     Types with no struct-module code use the extension form
     `[module$qualname$]` naming the ml_dtypes scalar type with the same bits
@@ -141,72 +151,13 @@ def format_of[dtype: DType]() -> StaticString:
     Parameters:
         dtype: The element type: bool, int8..uint64, float16, float32,
             float64, bfloat16, or one of the float8 types Mojo has
-            (float8_e3m4, float8_e4m3fn, float8_e4m3fnuz, float8_e5m2,
-            float8_e5m2fnuz, float8_e8m0fnu).
+            (checked at compile time).
 
     Returns:
         `?`, `b B h H i I q Q`, `e`, `f`, `d`, `[ml_dtypes$bfloat16$]` or
         `[ml_dtypes$float8_...$]`.
     """
-    comptime assert (
-        dtype == DType.bool
-        or dtype == DType.int8
-        or dtype == DType.uint8
-        or dtype == DType.int16
-        or dtype == DType.uint16
-        or dtype == DType.int32
-        or dtype == DType.uint32
-        or dtype == DType.int64
-        or dtype == DType.uint64
-        or dtype == DType.float16
-        or dtype == DType.float32
-        or dtype == DType.float64
-        or dtype == DType.bfloat16
-        or dtype == DType.float8_e3m4
-        or dtype == DType.float8_e4m3fn
-        or dtype == DType.float8_e4m3fnuz
-        or dtype == DType.float8_e5m2
-        or dtype == DType.float8_e5m2fnuz
-        or dtype == DType.float8_e8m0fnu
-    ), "bufferable.format_of: no PEP 3118 format for this DType"
-    comptime if dtype == DType.bool:
-        return "?"
-    elif dtype == DType.int8:
-        return "b"
-    elif dtype == DType.uint8:
-        return "B"
-    elif dtype == DType.int16:
-        return "h"
-    elif dtype == DType.uint16:
-        return "H"
-    elif dtype == DType.int32:
-        return "i"
-    elif dtype == DType.uint32:
-        return "I"
-    elif dtype == DType.int64:
-        return "q"
-    elif dtype == DType.uint64:
-        return "Q"
-    elif dtype == DType.float16:
-        return "e"
-    elif dtype == DType.float32:
-        return "f"
-    elif dtype == DType.float64:
-        return "d"
-    elif dtype == DType.bfloat16:
-        return "[ml_dtypes$bfloat16$]"
-    elif dtype == DType.float8_e3m4:
-        return "[ml_dtypes$float8_e3m4$]"
-    elif dtype == DType.float8_e4m3fn:
-        return "[ml_dtypes$float8_e4m3fn$]"
-    elif dtype == DType.float8_e4m3fnuz:
-        return "[ml_dtypes$float8_e4m3fnuz$]"
-    elif dtype == DType.float8_e5m2:
-        return "[ml_dtypes$float8_e5m2$]"
-    elif dtype == DType.float8_e5m2fnuz:
-        return "[ml_dtypes$float8_e5m2fnuz$]"
-    else:
-        return "[ml_dtypes$float8_e8m0fnu$]"
+    return dtype_format[dtype]()
 
 
 def format_of[T: AnyType]() -> StaticString:

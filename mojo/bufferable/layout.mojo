@@ -1,5 +1,6 @@
 """`MemoryLayout`, the memory order a `MemoryView` demands at compile time,
-and the contiguity tests behind it."""
+and the geometry of strided arrays behind it: the contiguity tests, C-order
+strides, and shapes written for messages."""
 
 
 @fieldwise_init
@@ -134,3 +135,48 @@ def is_f_contiguous[
                 return False
             expected *= shape[d]
     return True
+
+
+def c_strides[rank: Int](shape: Array[Int, rank]) -> Array[Int, rank]:
+    """Returns the strides of a C-contiguous (row-major) array.
+
+    Parameters:
+        rank: The number of dimensions.
+
+    Args:
+        shape: The extents.
+
+    Returns:
+        The strides, in elements: 1 for the last axis, then each axis the
+        product of the extents after it.
+    """
+    var strides = Array[Int, rank](fill=0)
+    var step = 1
+    comptime for k in range(rank):
+        comptime d = rank - 1 - k
+        strides[d] = step
+        step *= shape[d]
+    return strides^
+
+
+def shape_text[rank: Int](values: Array[Int, rank]) -> String:
+    """Writes extents or strides as Python writes a tuple, for messages.
+
+    Parameters:
+        rank: The number of values.
+
+    Args:
+        values: The values.
+
+    Returns:
+        `(a, b)`, or `(a,)` for one value.
+    """
+    var s = String("(")
+    comptime for d in range(rank):
+        comptime if d > 0:
+            s += ", "
+        s += String(values[d])
+    comptime if rank == 1:
+        s += ","
+    s += ")"
+    return s^

@@ -59,175 +59,34 @@ raise; the classes follow Cython's typed memoryviews):
   not check).
 """
 
-from std.ffi import c_char, c_int, external_call
-from std.memory import Alignment, ArcPointer, OpaquePointer
+from std.ffi import c_char
+from std.memory import Alignment, ArcPointer
 from std.memory.alloc import Layout, ManagedAllocation, alloc
-from std.python import Python, PythonObject
-from std.sys.info import align_of, size_of
+from std.python import PythonObject
+from std.sys.info import size_of
 
-from ._private import PyObjectPtr, RawPointer, object_address
-from .api import (
-    AcquisitionPtr,
-    DTYPE_BFLOAT,
-    DTYPE_BOOL,
-    DTYPE_COMPLEX,
-    DTYPE_FLOAT,
-    DTYPE_FLOAT8_E3M4,
-    DTYPE_FLOAT8_E4M3FN,
-    DTYPE_FLOAT8_E4M3FNUZ,
-    DTYPE_FLOAT8_E5M2,
-    DTYPE_FLOAT8_E5M2FNUZ,
-    DTYPE_FLOAT8_E8M0FNU,
-    DTYPE_INT,
-    DTYPE_NONE,
-    DTYPE_UINT,
-    BfApi,
-    FormatInfo,
-    bf_api,
-    load_api,
+from .acquire import (
+    VIA_ARROW,
+    VIA_BUFFER,
+    VIA_DLPACK,
+    Geometry,
+    acquire,
+    checked_geometry,
+    view_name,
 )
-from .buffer import Buffer, BufferFlags, format_of
+from .api import AcquisitionPtr, bf_api, load_api
+from .buffer import Buffer, BufferFlags
 from .bufferable import Bufferable
-from .errors import buffer_error, index_error, type_error, value_error
+from .dtype import dtype_format
+from .errors import index_error, value_error
 from .export_counter import ExportCounter
-from .layout import MemoryLayout, is_c_contiguous, is_f_contiguous
-
-
-# ===-----------------------------------------------------------------------===#
-# Element types
-# ===-----------------------------------------------------------------------===#
-
-
-def _dtype_code[dtype: DType]() -> Tuple[Int, Int]:
-    """The (BF_DTYPE_* code, bits) of a Mojo DType, as `parse_format` reports
-    it for the matching PEP 3118 format."""
-    comptime assert (
-        dtype == DType.bool
-        or dtype == DType.int8
-        or dtype == DType.int16
-        or dtype == DType.int32
-        or dtype == DType.int64
-        or dtype == DType.uint8
-        or dtype == DType.uint16
-        or dtype == DType.uint32
-        or dtype == DType.uint64
-        or dtype == DType.float16
-        or dtype == DType.float32
-        or dtype == DType.float64
-        or dtype == DType.bfloat16
-        or dtype == DType.float8_e3m4
-        or dtype == DType.float8_e4m3fn
-        or dtype == DType.float8_e4m3fnuz
-        or dtype == DType.float8_e5m2
-        or dtype == DType.float8_e5m2fnuz
-        or dtype == DType.float8_e8m0fnu
-    ), String("MemoryView: no buffer-protocol element type for ", dtype)
-    comptime bits = size_of[dtype]() * 8
-    comptime if dtype == DType.bool:
-        return (DTYPE_BOOL, 8)
-    elif dtype == DType.bfloat16:
-        return (DTYPE_BFLOAT, 16)
-    elif dtype == DType.float8_e3m4:
-        return (DTYPE_FLOAT8_E3M4, 8)
-    elif dtype == DType.float8_e4m3fn:
-        return (DTYPE_FLOAT8_E4M3FN, 8)
-    elif dtype == DType.float8_e4m3fnuz:
-        return (DTYPE_FLOAT8_E4M3FNUZ, 8)
-    elif dtype == DType.float8_e5m2:
-        return (DTYPE_FLOAT8_E5M2, 8)
-    elif dtype == DType.float8_e5m2fnuz:
-        return (DTYPE_FLOAT8_E5M2FNUZ, 8)
-    elif dtype == DType.float8_e8m0fnu:
-        return (DTYPE_FLOAT8_E8M0FNU, 8)
-    elif dtype.is_integral() and dtype.is_signed():
-        return (DTYPE_INT, bits)
-    elif dtype.is_integral():
-        return (DTYPE_UINT, bits)
-    else:
-        return (DTYPE_FLOAT, bits)
-
-
-def _element_name(code: Int, bits: Int) -> String:
-    """A readable name for a (BF_DTYPE_* code, bits) pair."""
-    if code == DTYPE_BOOL:
-        return "bool"
-    if code == DTYPE_INT:
-        return String("int", bits)
-    if code == DTYPE_UINT:
-        return String("uint", bits)
-    if code == DTYPE_FLOAT:
-        return String("float", bits)
-    if code == DTYPE_BFLOAT:
-        return "bfloat16"
-    if code == DTYPE_COMPLEX:
-        return String("complex", bits)
-    if code == DTYPE_NONE:
-        return "not a single scalar"
-    comptime float8_names = (
-        "float8_e3m4",
-        "float8_e4m3",
-        "float8_e4m3b11fnuz",
-        "float8_e4m3fn",
-        "float8_e4m3fnuz",
-        "float8_e5m2",
-        "float8_e5m2fnuz",
-        "float8_e8m0fnu",
-    )
-    comptime for i in range(8):
-        if code == DTYPE_FLOAT8_E3M4 + i:
-            return String(float8_names[i])
-    return String("element code ", code, "/", bits, " bits")
-
-
-def _shape_text[rank: Int](values: Array[Int, rank]) -> String:
-    """`(a, b)` / `(a,)`, as Python writes a tuple."""
-    var s = String("(")
-    comptime for d in range(rank):
-        comptime if d > 0:
-            s += ", "
-        s += String(values[d])
-    comptime if rank == 1:
-        s += ","
-    s += ")"
-    return s^
-
-
-# ===-----------------------------------------------------------------------===#
-# Python errors -> Mojo errors with a class prefix
-# ===-----------------------------------------------------------------------===#
-
-
-def _pending_python_error(context: String) -> Error:
-    """Turns the pending Python exception into an `Error` whose "Class: "
-    prefix keeps its class (BufferError, TypeError, ValueError, IndexError,
-    MemoryError; anything else becomes a plain Exception), and clears it."""
-    ref cpy = Python().cpython()
-    comptime classes = (
-        ("PyExc_BufferError", "BufferError: "),
-        ("PyExc_TypeError", "TypeError: "),
-        ("PyExc_ValueError", "ValueError: "),
-        ("PyExc_IndexError", "IndexError: "),
-        ("PyExc_MemoryError", "MemoryError: "),
-    )
-    var prefix = String("")
-    comptime for i in range(5):
-        if not prefix and external_call["PyErr_ExceptionMatches", c_int](
-            cpy.get_error_global(classes[i][0])
-        ) != 0:
-            prefix = String(classes[i][1])
-    var error = cpy.get_error()
-    return Error(prefix, context, String(error))
-
-
-# ===-----------------------------------------------------------------------===#
-# Owned memory
-# ===-----------------------------------------------------------------------===#
-
-
-comptime _VIA_DLPACK = 1
-"""`MemoryView._foreign`: acquire through `__dlpack__`."""
-comptime _VIA_ARROW = 2
-"""`MemoryView._foreign`: acquire through `__arrow_c_array__`."""
+from .layout import (
+    MemoryLayout,
+    c_strides,
+    is_c_contiguous,
+    is_f_contiguous,
+    shape_text,
+)
 
 
 comptime _OWNED_ALIGNMENT = 64
@@ -341,267 +200,38 @@ struct MemoryView[
             multiples of the element size. Errors name the problem; their
             "Class: " prefix gives the Python class.
         """
+        self = Self._acquired(obj, VIA_BUFFER)
+
+    @staticmethod
+    def _acquired(obj: PythonObject, via: Int) raises -> Self:
+        """Acquires `obj` through `via` and checks it; the view takes over the
+        acquisition (released here if the checks refuse it)."""
         comptime assert Self.rank >= 1, "MemoryView: rank must be at least 1"
-        ref api = load_api()[]
-        var desc = Buffer()
-        var acquisition: AcquisitionPtr = None
-        var flags = BufferFlags.FULL_RO
-        comptime if Self.mut:
-            flags = flags | BufferFlags.WRITABLE
-        var rc = api.acquire(
-            object_address(obj),
-            c_int(flags.value),
-            Pointer(to=desc).unsafe_origin_cast[MutUnsafeAnyOrigin](),
-            Pointer(to=acquisition).unsafe_origin_cast[MutUnsafeAnyOrigin](),
-        )
-        if rc != 0:
-            comptime if Self.mut:
-                # A read-only buffer refuses WRITABLE with whatever class its
-                # exporter picked (numpy: ValueError). Ask again without it:
-                # if that succeeds, say plainly that the buffer is read-only.
-                var original = _pending_python_error(String(""))
-                rc = api.acquire(
-                    object_address(obj),
-                    c_int(BufferFlags.FULL_RO.value),
-                    Pointer(to=desc).unsafe_origin_cast[MutUnsafeAnyOrigin](),
-                    Pointer(to=acquisition).unsafe_origin_cast[
-                        MutUnsafeAnyOrigin
-                    ](),
-                )
-                if rc == 0:
-                    var readonly = desc.readonly != 0
-                    api.acquisition_decref(acquisition)
-                    if readonly:
-                        raise buffer_error(
-                            String(
-                                Self._name(),
-                                ": the buffer of '",
-                                Self._type_name(obj),
-                                "' is read-only; a mutable view needs a",
-                                " writable buffer (use mut=False to read it)",
-                            )
-                        )
-                else:
-                    _ = _pending_python_error(String(""))
-                var text = String(original)
-                raise Error(Self._prefixed(text, Self._name(), obj))
-            # The pending exception first: the type-name lookup is a Python
-            # call, which must not run with an exception set.
-            var text = String(_pending_python_error(String("")))
-            raise Error(Self._prefixed(text, Self._name(), obj))
+        var acquired = acquire(obj, via, Self.mut, Self._name())
+        var acquisition = acquired[1]
         try:
-            self = Self._from_descriptor(
-                desc, acquisition, Self._type_name(obj)
+            return Self._from_geometry(
+                checked_geometry[Self.dtype, Self.rank, Self.layout, Self.mut](
+                    acquired[0], obj
+                ),
+                acquisition,
             )
         except e:
-            api.acquisition_decref(acquisition)
+            bf_api().acquisition_decref(acquisition)
             raise e^
 
     @staticmethod
-    def _prefixed(text: String, name: String, obj: PythonObject) -> String:
-        """Inserts "name: cannot view 'type': " after a "Class: " prefix."""
-        var colon = text.find(": ")
-        var head = String("")
-        var tail = text
-        if colon > 0 and text[byte=0:colon].find(" ") < 0:
-            head = String(text[byte = 0 : colon + 2])
-            tail = String(text[byte = colon + 2 :])
-        return String(
-            head, name, ": cannot view '", Self._type_name(obj), "': ", tail
-        )
-
-    @staticmethod
-    def _type_name(obj: PythonObject) -> String:
-        """The Python type name of `obj` (for messages)."""
-        try:
-            return String(Python.type(obj).__name__)
-        except:
-            return "?"
-
-    @staticmethod
-    def _from_descriptor(
-        desc: Buffer, acquisition: AcquisitionPtr, source: String
-    ) raises -> Self:
-        """Checks an acquired descriptor against the view's parameters and
-        builds the view; takes over `acquisition` only on success."""
-        ref api = bf_api()
-        var name = Self._name()
-        # Indirect buffers are refused rather than followed.
-        if desc.suboffsets:
-            var sub = desc.suboffsets.value()
-            for d in range(Int(desc.ndim)):
-                if sub[unsafe_offset=d] >= 0:
-                    raise buffer_error(
-                        String(
-                            name,
-                            ": the buffer of '",
-                            source,
-                            "' is indirect (PIL-style suboffsets), which",
-                            " MemoryView does not follow; copy it into a",
-                            " strided array first (e.g. numpy.array(obj))",
-                        )
-                    )
-        # The element type, byte order included.
-        var info = FormatInfo()
-        if (
-            api.parse_format(
-                _any_origin(desc.format),
-                Pointer(to=info).unsafe_origin_cast[MutUnsafeAnyOrigin](),
-            )
-            != 0
-        ):
-            raise _pending_python_error(
-                String(name, ": the buffer's format is invalid: ")
-            )
-        var format = String("B")
-        if desc.format:
-            format = String(
-                unsafe_from_utf8_ptr=desc.format.value().unsafe_bitcast[
-                    Byte
-                ]()
-            )
-        comptime expected = _dtype_code[Self.dtype]()
-        var code = Int(info.dtype.code)
-        var bits = Int(info.dtype.bits)
-        if code != expected[0] or bits != expected[1]:
-            raise value_error(
-                String(
-                    name,
-                    ": the buffer's format '",
-                    format,
-                    "' is ",
-                    _element_name(code, bits),
-                    ", not ",
-                    Self.dtype,
-                )
-            )
-        if info.native_order == 0:
-            raise value_error(
-                String(
-                    name,
-                    ": the buffer's format '",
-                    format,
-                    "' is ",
-                    "big" if info.byteorder == c_char(ord(">")) or info.byteorder
-                    == c_char(ord("!")) else "non-native",
-                    "-endian, and this machine is little-endian; convert it",
-                    " first (e.g. numpy: a.astype(a.dtype.newbyteorder('=')))",
-                )
-            )
-        if Int(desc.itemsize) != size_of[Self.Element]():
-            raise value_error(
-                String(
-                    name,
-                    ": the buffer's items are ",
-                    desc.itemsize,
-                    " bytes, not ",
-                    size_of[Self.Element](),
-                )
-            )
-        # The rank.
-        if Int(desc.ndim) != Self.rank:
-            raise value_error(
-                String(
-                    name,
-                    ": the buffer has ",
-                    desc.ndim,
-                    " dimension",
-                    "" if desc.ndim == 1 else "s",
-                    ", expected ",
-                    Self.rank,
-                )
-            )
-        # Mutability (an exporter should have refused WRITABLE already).
-        comptime if Self.mut:
-            if desc.readonly != 0:
-                raise buffer_error(
-                    String(
-                        name,
-                        ": the buffer of '",
-                        source,
-                        "' is read-only; a mutable view needs a writable",
-                        " buffer (use mut=False to read it)",
-                    )
-                )
-        # Shape and strides, in elements.
-        comptime itemsize = size_of[Self.Element]()
-        var shape = Array[Int, Self.rank](fill=0)
-        var strides = Array[Int, Self.rank](fill=0)
-        var shape_ptr = desc.shape.value()
-        var count = 1
-        comptime for d in range(Self.rank):
-            shape[d] = Int(shape_ptr[unsafe_offset=d])
-            count *= shape[d]
-        if desc.strides:
-            var stride_ptr = desc.strides.value()
-            comptime for d in range(Self.rank):
-                var s = Int(stride_ptr[unsafe_offset=d])
-                if s % itemsize != 0:
-                    if shape[d] > 1:
-                        raise buffer_error(
-                            String(
-                                name,
-                                ": the buffer's stride along axis ",
-                                d,
-                                " is ",
-                                s,
-                                " bytes, not a whole number of ",
-                                itemsize,
-                                "-byte elements",
-                            )
-                        )
-                    s = 0
-                strides[d] = s // itemsize
-        else:
-            var step = 1
-            comptime for k in range(Self.rank):
-                comptime d = Self.rank - 1 - k
-                strides[d] = step
-                step *= shape[d]
-        var address = Int(desc.data.value()) if desc.data else 0
-        if count > 0 and address % align_of[Self.Element]() != 0:
-            raise buffer_error(
-                String(
-                    name,
-                    ": the buffer's data address ",
-                    hex(address),
-                    " is not aligned to ",
-                    align_of[Self.Element](),
-                    " bytes",
-                )
-            )
-        # The layout demanded at compile time.
-        comptime if Self.layout == MemoryLayout.C_CONTIGUOUS:
-            if not is_c_contiguous(shape, strides):
-                raise buffer_error(
-                    String(
-                        name,
-                        ": the buffer is not C-contiguous (shape ",
-                        _shape_text(shape),
-                        ", strides ",
-                        _shape_text(strides),
-                        " in elements)",
-                    )
-                )
-        elif Self.layout == MemoryLayout.F_CONTIGUOUS:
-            if not is_f_contiguous(shape, strides):
-                raise buffer_error(
-                    String(
-                        name,
-                        ": the buffer is not F-contiguous (shape ",
-                        _shape_text(shape),
-                        ", strides ",
-                        _shape_text(strides),
-                        " in elements)",
-                    )
-                )
+    def _from_geometry(
+        geometry: Geometry[Self.rank], acquisition: AcquisitionPtr
+    ) -> Self:
+        """Assembles a view of checked memory; takes over `acquisition`."""
         var data = Self.ElementPointer.unsafe_dangling()
-        if address != 0:
-            data = Self.ElementPointer(unsafe_from_address=address)
+        if geometry.address != 0:
+            data = Self.ElementPointer(unsafe_from_address=geometry.address)
         return Self(
             _data=data,
-            _shape=shape^,
-            _strides=strides^,
+            _shape=geometry.shape.copy(),
+            _strides=geometry.strides.copy(),
             _acquisition=acquisition,
             _owned=None,
         )
@@ -621,9 +251,15 @@ struct MemoryView[
         """
         comptime assert Self.rank >= 1, "MemoryView: rank must be at least 1"
         _ = load_api()
-        self = Self._from_descriptor(unsafe_buffer, None, "Buffer")
+        self = Self._from_geometry(
+            checked_geometry[Self.dtype, Self.rank, Self.layout, Self.mut](
+                unsafe_buffer, None
+            ),
+            None,
+        )
 
     @staticmethod
+
     def from_dlpack(obj: PythonObject) raises -> Self:
         """Views the tensor `obj` exports through DLPack (a torch tensor, a
         numpy array, a bufferable export: anything with `__dlpack__`), with
@@ -660,7 +296,7 @@ struct MemoryView[
             itself keep their class. The "Class: " prefix of the message
             names the Python class.
         """
-        return Self._foreign(obj, _VIA_DLPACK)
+        return Self._acquired(obj, VIA_DLPACK)
 
     @staticmethod
     def from_arrow(obj: PythonObject) raises -> Self:
@@ -696,61 +332,9 @@ struct MemoryView[
             "MemoryView.from_arrow: Arrow arrays are immutable; use a"
             " read-only view (mut=False)"
         )
-        return Self._foreign(obj, _VIA_ARROW)
+        return Self._acquired(obj, VIA_ARROW)
 
     @staticmethod
-    def _foreign(obj: PythonObject, via: Int) raises -> Self:
-        """Acquires `obj` through DLPack or Arrow (`via`) and checks the
-        result with `_from_descriptor`, as the buffer path does."""
-        comptime assert Self.rank >= 1, "MemoryView: rank must be at least 1"
-        ref api = load_api()[]
-        var protocol = String("DLPack") if via == _VIA_DLPACK else String(
-            "the Arrow PyCapsule interface"
-        )
-        var offset = (
-            BfApi.OFFSET_ACQUIRE_DLPACK if via
-            == _VIA_DLPACK else BfApi.OFFSET_ACQUIRE_ARROW
-        )
-        if not api.has(offset):
-            raise type_error(
-                String(
-                    Self._name(),
-                    ": the installed bufferable core cannot acquire through ",
-                    protocol,
-                    " (it predates it: reinstall bufferable)",
-                )
-            )
-        var desc = Buffer()
-        var acquisition: AcquisitionPtr = None
-        # Writability is judged by `_from_descriptor` (the tensor's READ_ONLY
-        # flag), so a read-only source is refused with the same message as a
-        # read-only buffer, without calling the producer twice.
-        var flags = c_int(BufferFlags.FULL_RO.value)
-        var desc_ptr = Pointer(to=desc).unsafe_origin_cast[MutUnsafeAnyOrigin]()
-        var acq_ptr = Pointer(to=acquisition).unsafe_origin_cast[
-            MutUnsafeAnyOrigin
-        ]()
-        var rc: c_int
-        if via == _VIA_DLPACK:
-            rc = api.call_acquire_dlpack(
-                object_address(obj), flags, desc_ptr, acq_ptr
-            )
-        else:
-            rc = api.call_acquire_arrow(
-                object_address(obj), flags, desc_ptr, acq_ptr
-            )
-        if rc != 0:
-            # Take the pending exception before any other Python call (the
-            # type-name lookup would run with it set and lose it).
-            var text = String(_pending_python_error(String("")))
-            raise Error(Self._prefixed(text, Self._name(), obj))
-        try:
-            return Self._from_descriptor(
-                desc, acquisition, Self._type_name(obj)
-            )
-        except e:
-            api.acquisition_decref(acquisition)
-            raise e^
 
     @doc_hidden
     def __init__(
@@ -811,15 +395,11 @@ struct MemoryView[
         )
 
     @staticmethod
+    @staticmethod
     def _name() -> String:
         """`MemoryView[float32, 2]` (plus layout and read-only when set)."""
-        var s = String("MemoryView[", Self.dtype, ", ", Self.rank)
-        comptime if Self.layout != MemoryLayout.STRIDED:
-            s += String(", ", Self.layout.name())
-        comptime if not Self.mut:
-            s += ", mut=False"
-        s += "]"
-        return s^
+        return view_name[Self.dtype, Self.rank, Self.layout, Self.mut]()
+
 
     # --- geometry ------------------------------------------------------------
 
@@ -933,6 +513,54 @@ struct MemoryView[
     # --- element access ------------------------------------------------------
 
     @always_inline
+    def _checked_index(self, axis: Int, i: Int) raises -> Int:
+        """`i` along `axis`, negative counting from the end, checked against
+        the extent (IndexError, numpy's message)."""
+        var n = self._shape.unsafe_get(axis)
+        var wrapped = i + n if i < 0 else i
+        if wrapped < 0 or wrapped >= n:
+            raise index_error(
+                String(
+                    "index ",
+                    i,
+                    " is out of bounds for axis ",
+                    axis,
+                    " with size ",
+                    n,
+                )
+            )
+        return wrapped
+
+    @always_inline
+    def _checked_offset[*Ts: Indexer](self, *indices: *Ts) raises -> Int:
+        """The element offset of one index per axis, each checked by
+        `_checked_index`."""
+        comptime assert (
+            indices.__len__() == Self.rank
+        ), "MemoryView: the number of indices must equal the rank"
+        var offset = 0
+        comptime for d in range(Self.rank):
+            offset += self._checked_index(d, index(indices[d])) * self.stride(d)
+        return offset
+
+    @always_inline
+    def _offset[*Ts: Indexer](self, *indices: *Ts) -> Int:
+        """The element offset of one index per axis, unchecked (each index
+        must be in 0 ..< dim(axis): a debug assertion)."""
+        comptime assert (
+            indices.__len__() == Self.rank
+        ), "MemoryView: the number of indices must equal the rank"
+        var offset = 0
+        comptime for d in range(Self.rank):
+            var i = index(indices[d])
+            debug_assert(
+                0 <= i < self._shape.unsafe_get(d),
+                "MemoryView: index out of bounds",
+            )
+            offset += i * self.stride(d)
+        return offset
+
+    @always_inline
     def __getitem__[*Ts: Indexer](self, *indices: *Ts) raises -> Self.Element:
         """Reads one element; negative indices count from the end.
 
@@ -948,28 +576,7 @@ struct MemoryView[
         Raises:
             IndexError if an index is out of range.
         """
-        var offset = 0
-        comptime assert (
-            indices.__len__() == Self.rank
-        ), "MemoryView: the number of indices must equal the rank"
-        comptime for d in range(Self.rank):
-            var i = index(indices[d])
-            var n = self._shape[d]
-            if i < 0:
-                i += n
-            if i < 0 or i >= n:
-                raise index_error(
-                    String(
-                        "index ",
-                        index(indices[d]),
-                        " is out of bounds for axis ",
-                        d,
-                        " with size ",
-                        n,
-                    )
-                )
-            offset += i * self.stride(d)
-        return self._data[unsafe_offset=offset]
+        return self._data[unsafe_offset=self._checked_offset(*indices)]
 
     @always_inline
     def __setitem__[
@@ -987,28 +594,7 @@ struct MemoryView[
         Raises:
             IndexError if an index is out of range.
         """
-        var offset = 0
-        comptime assert (
-            indices.__len__() == Self.rank
-        ), "MemoryView: the number of indices must equal the rank"
-        comptime for d in range(Self.rank):
-            var i = index(indices[d])
-            var n = self._shape[d]
-            if i < 0:
-                i += n
-            if i < 0 or i >= n:
-                raise index_error(
-                    String(
-                        "index ",
-                        index(indices[d]),
-                        " is out of bounds for axis ",
-                        d,
-                        " with size ",
-                        n,
-                    )
-                )
-            offset += i * self.stride(d)
-        self._data[unsafe_offset=offset] = value
+        self._data[unsafe_offset=self._checked_offset(*indices)] = value
 
     @always_inline
     def unsafe_get[*Ts: Indexer](self, *indices: *Ts) -> Self.Element:
@@ -1024,13 +610,7 @@ struct MemoryView[
         Returns:
             The element.
         """
-        var offset = 0
-        comptime assert (
-            indices.__len__() == Self.rank
-        ), "MemoryView: the number of indices must equal the rank"
-        comptime for d in range(Self.rank):
-            offset += index(indices[d]) * self.stride(d)
-        return self._data[unsafe_offset=offset]
+        return self._data[unsafe_offset=self._offset(*indices)]
 
     @always_inline
     def unsafe_set[
@@ -1045,15 +625,23 @@ struct MemoryView[
             indices: One index per axis, each in 0 ..< dim(axis).
             value: The new value.
         """
-        var offset = 0
-        comptime assert (
-            indices.__len__() == Self.rank
-        ), "MemoryView: the number of indices must equal the rank"
-        comptime for d in range(Self.rank):
-            offset += index(indices[d]) * self.stride(d)
-        self._data[unsafe_offset=offset] = value
+        self._data[unsafe_offset=self._offset(*indices)] = value
 
     # --- SIMD access along the last axis -----------------------------------
+
+    @always_inline
+    def _gather[width: Int](self, p: Self.ElementPointer) -> SIMD[Self.dtype, width]:
+        """`width` elements of the last axis from `p`: one vector load when
+        the last axis has unit stride, else a gather."""
+        comptime if Self.layout == MemoryLayout.C_CONTIGUOUS:
+            return p.unsafe_load[width=width, alignment=1]()
+        var step = self.stride(Self.rank - 1)
+        if step == 1:
+            return p.unsafe_load[width=width, alignment=1]()
+        var result = SIMD[Self.dtype, width]()
+        comptime for k in range(width):
+            result[k] = p[unsafe_offset=k * step]
+        return result
 
     @always_inline
     def unsafe_load[
@@ -1075,22 +663,14 @@ struct MemoryView[
         Returns:
             The elements, in order along the last axis.
         """
-        var offset = 0
-        comptime assert (
-            indices.__len__() == Self.rank
-        ), "MemoryView: the number of indices must equal the rank"
-        comptime for d in range(Self.rank):
-            offset += index(indices[d]) * self.stride(d)
-        var p = self._data.unsafe_offset(offset)
-        comptime if Self.layout == MemoryLayout.C_CONTIGUOUS:
-            return p.unsafe_load[width=width, alignment=1]()
-        var step = self.stride(Self.rank - 1)
-        if step == 1:
-            return p.unsafe_load[width=width, alignment=1]()
-        var result = SIMD[Self.dtype, width]()
-        comptime for k in range(width):
-            result[k] = p[unsafe_offset=k * step]
-        return result
+        debug_assert(
+            index(indices[Self.rank - 1]) + width
+            <= self._shape.unsafe_get(Self.rank - 1),
+            "MemoryView.unsafe_load: runs past the end of the last axis",
+        )
+        return self._gather[width](
+            self._data.unsafe_offset(self._offset(*indices))
+        )
 
     @always_inline
     def unsafe_store[
@@ -1108,13 +688,12 @@ struct MemoryView[
             indices: The index of the first element.
             value: The elements, in order along the last axis.
         """
-        var offset = 0
-        comptime assert (
-            indices.__len__() == Self.rank
-        ), "MemoryView: the number of indices must equal the rank"
-        comptime for d in range(Self.rank):
-            offset += index(indices[d]) * self.stride(d)
-        var p = self._data.unsafe_offset(offset)
+        debug_assert(
+            index(indices[Self.rank - 1]) + width
+            <= self._shape.unsafe_get(Self.rank - 1),
+            "MemoryView.unsafe_store: runs past the end of the last axis",
+        )
+        var p = self._data.unsafe_offset(self._offset(*indices))
         comptime if Self.layout == MemoryLayout.C_CONTIGUOUS:
             p.unsafe_store[alignment=1](0, value)
             return
@@ -1145,30 +724,10 @@ struct MemoryView[
             IndexError if an index is out of range or fewer than `width`
             elements follow along the last axis.
         """
-        comptime assert (
-            indices.__len__() == Self.rank
-        ), "MemoryView: the number of indices must equal the rank"
-        var offset = 0
-        var last = 0
-        comptime for d in range(Self.rank):
-            var i = index(indices[d])
-            var n = self._shape[d]
-            if i < 0:
-                i += n
-            if i < 0 or i >= n:
-                raise index_error(
-                    String(
-                        "index ",
-                        index(indices[d]),
-                        " is out of bounds for axis ",
-                        d,
-                        " with size ",
-                        n,
-                    )
-                )
-            offset += i * self.stride(d)
-            last = i
-        if last + width > self._shape[Self.rank - 1]:
+        comptime last_axis = Self.rank - 1
+        var offset = self._checked_offset(*indices)
+        var last = self._checked_index(last_axis, index(indices[last_axis]))
+        if last + width > self._shape[last_axis]:
             raise index_error(
                 String(
                     "a load of ",
@@ -1176,20 +735,13 @@ struct MemoryView[
                     " elements from index ",
                     last,
                     " runs past the end of axis ",
-                    Self.rank - 1,
+                    last_axis,
                     " (size ",
-                    self._shape[Self.rank - 1],
+                    self._shape[last_axis],
                     ")",
                 )
             )
-        var p = self._data.unsafe_offset(offset)
-        var step = self.stride(Self.rank - 1)
-        if step == 1:
-            return p.unsafe_load[width=width, alignment=1]()
-        var result = SIMD[Self.dtype, width]()
-        comptime for k in range(width):
-            result[k] = p[unsafe_offset=k * step]
-        return result
+        return self._gather[width](self._data.unsafe_offset(offset))
 
     # --- views of the same memory ------------------------------------------
 
@@ -1335,21 +887,7 @@ struct MemoryView[
         """
         comptime assert Self.rank >= 2, "select: the view must have rank >= 2"
         comptime assert axis >= 0 and axis < Self.rank, "select: axis out of range"
-        var n = self._shape[axis]
-        var i = index
-        if i < 0:
-            i += n
-        if i < 0 or i >= n:
-            raise index_error(
-                String(
-                    "index ",
-                    index,
-                    " is out of bounds for axis ",
-                    axis,
-                    " with size ",
-                    n,
-                )
-            )
+        var i = self._checked_index(axis, index)
         var shape = Array[Int, Self.rank - 1](fill=0)
         var strides = Array[Int, Self.rank - 1](fill=0)
         comptime for d in range(Self.rank):
@@ -1421,23 +959,18 @@ struct MemoryView[
         Returns:
             A mutable, C-contiguous view of the new memory.
         """
+        var extents = Array[Int, Self.rank](fill=0)
         var count = 1
         comptime for d in range(Self.rank):
-            count *= max(shape[d], 0)
+            extents[d] = max(shape[d], 0)
+            count *= extents[d]
         var memory = ArcPointer(
             _OwnedMemory(count * size_of[Self.Element]())
         )
         var data = Self.ElementPointer(unsafe_from_address=memory[].address())
         for i in range(count):
             data[unsafe_offset=i] = value
-        var extents = Array[Int, Self.rank](fill=0)
-        var strides = Array[Int, Self.rank](fill=0)
-        var step = 1
-        comptime for k in range(Self.rank):
-            comptime d = Self.rank - 1 - k
-            extents[d] = max(shape[d], 0)
-            strides[d] = step
-            step *= extents[d]
+        var strides = c_strides(extents)
         return MemoryView[
             Self.dtype, Self.rank, layout=MemoryLayout.C_CONTIGUOUS, mut=True
         ](
@@ -1470,12 +1003,7 @@ struct MemoryView[
         var destination = Self.ElementPointer(
             unsafe_from_address=memory[].address()
         )
-        var strides = Array[Int, Self.rank](fill=0)
-        var step = 1
-        comptime for k in range(Self.rank):
-            comptime d = Self.rank - 1 - k
-            strides[d] = step
-            step *= self._shape[d]
+        var strides = c_strides(self._shape)
         if count > 0:
             if self.is_c_contiguous():
                 for i in range(count):
@@ -1542,7 +1070,7 @@ struct MemoryView[
         desc.data = self._data.unsafe_bitcast[NoneType]()
         desc.itemsize = Int64(itemsize)
         desc.format = (
-            _format_of[Self.dtype]()
+            dtype_format[Self.dtype]()
             .unsafe_ptr()
             .unsafe_bitcast[c_char]()
             .unsafe_mut_cast[True]()
@@ -1592,9 +1120,9 @@ struct MemoryView[
         writer.write(
             Self._name(),
             "(shape=",
-            _shape_text(self._shape),
+            shape_text(self._shape),
             ", strides=",
-            _shape_text(strides),
+            shape_text(strides),
             ")",
         )
 
@@ -1606,17 +1134,3 @@ struct MemoryView[
         """
         self.write_to(writer)
 
-
-def _any_origin(
-    p: Optional[Pointer[c_char, MutUntrackedOrigin]]
-) -> Optional[Pointer[c_char, MutUnsafeAnyOrigin]]:
-    """The same C string pointer, typed as the core's table takes it."""
-    if p:
-        return p.value().unsafe_origin_cast[MutUnsafeAnyOrigin]()
-    return None
-
-
-def _format_of[dtype: DType]() -> StaticString:
-    """The PEP 3118 format of one `dtype` element (a NUL-terminated literal;
-    extension types in the `[ml_dtypes$...$]` form)."""
-    return format_of[dtype]()

@@ -26,6 +26,8 @@ from std.collections.string.string_span import get_static_string
 from std.reflection import reflect
 from std.sys.info import size_of
 
+from .dtype import struct_letter
+
 
 # ===-----------------------------------------------------------------------===#
 # Compile-time text
@@ -87,36 +89,7 @@ def _same_type[A: AnyType, B: AnyType]() -> Bool:
 def _letter[dtype: DType]() -> StaticString:
     """The struct-module letter of a scalar DType ("" if it has none that a
     record may hold: bfloat16 and the float8 types have no letter)."""
-    comptime if dtype == DType.bool:
-        return "?"
-    elif dtype == DType.int8:
-        return "b"
-    elif dtype == DType.uint8:
-        return "B"
-    elif dtype == DType.int16:
-        return "h"
-    elif dtype == DType.uint16:
-        return "H"
-    elif dtype == DType.int32:
-        return "i"
-    elif dtype == DType.uint32:
-        return "I"
-    elif dtype == DType.int64 or (
-        dtype == DType.int and size_of[DType.int]() == 8
-    ):
-        return "q"
-    elif dtype == DType.uint64 or (
-        dtype == DType.uint and size_of[DType.uint]() == 8
-    ):
-        return "Q"
-    elif dtype == DType.float16:
-        return "e"
-    elif dtype == DType.float32:
-        return "f"
-    elif dtype == DType.float64:
-        return "d"
-    else:
-        return ""
+    return struct_letter[dtype]()
 
 
 def _code_as[F: AnyType, dtype: DType]() -> StaticString:

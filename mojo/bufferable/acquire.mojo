@@ -1,0 +1,415 @@
+"""Acquiring a Python object's memory for a `MemoryView`, and validating it.
+
+`acquire` obtains a `Buffer` description and the core's reference-counted
+acquisition of any object, through the buffer protocol, DLPack or the Arrow
+PyCapsule interface. `checked_geometry` checks a description against a view's
+compile-time parameters (element type and byte order, rank, writability,
+layout, whole-element strides, alignment) and converts it into the view's
+geometry, strides counted in elements. Every refusal raises an error whose
+"Class: " prefix names the Python class (see `bufferable.errors`).
+"""
+
+from std.ffi import c_char, c_int
+from std.python import Python, PythonObject
+from std.sys.info import align_of, size_of
+
+from ._private import object_address
+from .api import AcquisitionPtr, BfApi, FormatInfo, bf_api, load_api
+from .buffer import Buffer, BufferFlags
+from .dtype import dlpack_type, element_name
+from .errors import buffer_error, pending_python_error, type_error, value_error
+from .layout import (
+    MemoryLayout,
+    c_strides,
+    is_c_contiguous,
+    is_f_contiguous,
+    shape_text,
+)
+
+
+comptime VIA_BUFFER = 0
+"""`acquire` through the buffer protocol (`PyObject_GetBuffer`)."""
+comptime VIA_DLPACK = 1
+"""`acquire` through `__dlpack__`."""
+comptime VIA_ARROW = 2
+"""`acquire` through `__arrow_c_array__`."""
+
+
+def view_name[
+    dtype: DType, rank: Int, layout: MemoryLayout, mut: Bool
+]() -> String:
+    """Names a view type in messages: `MemoryView[float32, 2]`, plus the
+    layout and `mut=False` when they are not the defaults.
+
+    Parameters:
+        dtype: The element type.
+        rank: The number of dimensions.
+        layout: The layout demanded.
+        mut: Whether the view writes.
+
+    Returns:
+        The name.
+    """
+    var s = String("MemoryView[", dtype, ", ", rank)
+    comptime if layout != MemoryLayout.STRIDED:
+        s += String(", ", layout.name())
+    comptime if not mut:
+        s += ", mut=False"
+    s += "]"
+    return s^
+
+
+def type_name(obj: PythonObject) -> String:
+    """Returns the Python type name of `obj`, for messages. Needs the GIL and
+    no pending exception.
+
+    Args:
+        obj: Any object.
+
+    Returns:
+        `type(obj).__name__`, or "?" if that fails.
+    """
+    try:
+        return String(Python.type(obj).__name__)
+    except:
+        return "?"
+
+
+def _cannot_view(text: String, name: String, obj: PythonObject) -> Error:
+    """The error for a refused acquisition: "name: cannot view 'type': "
+    inserted after the "Class: " prefix of `text` (the pending exception)."""
+    var colon = text.find(": ")
+    var head = String("")
+    var tail = text
+    if colon > 0 and text[byte=0:colon].find(" ") < 0:
+        head = String(text[byte = 0 : colon + 2])
+        tail = String(text[byte = colon + 2 :])
+    return Error(head, name, ": cannot view '", type_name(obj), "': ", tail)
+
+
+def _read_only_error(name: String, source: String) -> Error:
+    return buffer_error(
+        String(
+            name,
+            ": the buffer of '",
+            source,
+            "' is read-only; a mutable view needs a writable buffer (use",
+            " mut=False to read it)",
+        )
+    )
+
+
+def acquire(
+    obj: PythonObject, via: Int, writable: Bool, name: String
+) raises -> Tuple[Buffer, AcquisitionPtr]:
+    """Acquires the memory `obj` exports, through the core.
+
+    Args:
+        obj: The exporter.
+        via: `VIA_BUFFER`, `VIA_DLPACK` or `VIA_ARROW`.
+        writable: Through the buffer protocol: ask for a writable buffer
+            (DLPack and Arrow report writability in the description).
+        name: The view's name, for messages.
+
+    Returns:
+        The description, and the acquisition (one reference, for the caller
+        to release with `acquisition_decref`).
+
+    Raises:
+        The exporter's refusal with its class, after "name: cannot view
+        'type': "; BufferError if `writable` and the buffer is read-only;
+        TypeError if the core cannot acquire through `via`.
+    """
+    ref api = load_api()[]
+    var desc = Buffer()
+    var acquisition: AcquisitionPtr = None
+    var flags = BufferFlags.FULL_RO
+    if writable:
+        flags = flags | BufferFlags.WRITABLE
+    var desc_ptr = Pointer(to=desc).unsafe_origin_cast[MutUnsafeAnyOrigin]()
+    var acquisition_ptr = Pointer(to=acquisition).unsafe_origin_cast[
+        MutUnsafeAnyOrigin
+    ]()
+    var rc: c_int
+    if via == VIA_BUFFER:
+        rc = api.acquire(
+            object_address(obj), c_int(flags.value), desc_ptr, acquisition_ptr
+        )
+    elif not api.has(
+        BfApi.OFFSET_ACQUIRE_DLPACK if via
+        == VIA_DLPACK else BfApi.OFFSET_ACQUIRE_ARROW
+    ):
+        raise type_error(
+            String(
+                name,
+                ": the installed bufferable core cannot acquire through ",
+                "DLPack" if via == VIA_DLPACK else "the Arrow PyCapsule interface",
+                " (it predates it: reinstall bufferable)",
+            )
+        )
+    elif via == VIA_DLPACK:
+        rc = api.call_acquire_dlpack(
+            object_address(obj), c_int(flags.value), desc_ptr, acquisition_ptr
+        )
+    else:
+        rc = api.call_acquire_arrow(
+            object_address(obj), c_int(flags.value), desc_ptr, acquisition_ptr
+        )
+    if rc == 0:
+        return (desc^, acquisition)
+    # Take the pending exception before any other Python call (the type-name
+    # lookup must not run with an exception set).
+    var text = String(pending_python_error(String("")))
+    if writable and via == VIA_BUFFER:
+        # A read-only buffer refuses WRITABLE with whatever class its
+        # exporter picked (numpy: ValueError). Ask again without it: if that
+        # succeeds, say plainly that the buffer is read-only.
+        rc = api.acquire(
+            object_address(obj),
+            c_int(BufferFlags.FULL_RO.value),
+            desc_ptr,
+            acquisition_ptr,
+        )
+        if rc == 0:
+            var readonly = desc.readonly != 0
+            api.acquisition_decref(acquisition)
+            if readonly:
+                raise _read_only_error(name, type_name(obj))
+        else:
+            _ = pending_python_error(String(""))
+    raise _cannot_view(text, name, obj)
+
+
+def _any_origin(
+    p: Optional[Pointer[c_char, MutUntrackedOrigin]]
+) -> Optional[Pointer[c_char, MutUnsafeAnyOrigin]]:
+    """The same C string pointer, typed as the core's table takes it."""
+    if p:
+        return p.value().unsafe_origin_cast[MutUnsafeAnyOrigin]()
+    return None
+
+
+struct Geometry[rank: Int](Movable):
+    """Where a view's elements are: what `checked_geometry` returns."""
+
+    var address: Int
+    """Address of element (0, ..., 0); 0 when the buffer has no data."""
+    var shape: Array[Int, Self.rank]
+    """Extents, in elements."""
+    var strides: Array[Int, Self.rank]
+    """Steps between neighbours of each axis, in elements."""
+
+    def __init__(
+        out self,
+        address: Int,
+        var shape: Array[Int, Self.rank],
+        var strides: Array[Int, Self.rank],
+    ):
+        """Assembles a geometry.
+
+        Args:
+            address: Address of element (0, ..., 0).
+            shape: Extents, in elements.
+            strides: Strides, in elements.
+        """
+        self.address = address
+        self.shape = shape^
+        self.strides = strides^
+
+
+def _source_text(source: Optional[PythonObject]) -> String:
+    """What the messages call the exporter: its type name, or "Buffer"."""
+    if source:
+        return type_name(source.value())
+    return "Buffer"
+
+
+def checked_geometry[
+    dtype: DType, rank: Int, layout: MemoryLayout, mut: Bool
+](desc: Buffer, source: Optional[PythonObject]) raises -> Geometry[rank]:
+    """Checks an acquired description against a view's parameters and returns
+    the view's geometry.
+
+    Parameters:
+        dtype: The element type the view reads.
+        rank: The view's number of dimensions.
+        layout: The layout the view demands.
+        mut: Whether the view writes.
+
+    Args:
+        desc: The description (from `acquire`, or a producer's `Buffer`).
+        source: The exporter, named in messages (None: "Buffer").
+
+    Returns:
+        The address, shape and strides (in elements).
+
+    Raises:
+        BufferError for indirect buffers, a read-only buffer under a mutable
+        view, a layout other than `layout`, strides that are not whole
+        elements, misaligned data; ValueError for an invalid format, another
+        element type or byte order, itemsize or rank.
+    """
+    comptime Element = Scalar[dtype]
+    comptime itemsize = size_of[Element]()
+    # Indirect buffers are refused rather than followed.
+    if desc.suboffsets:
+        var sub = desc.suboffsets.value()
+        for d in range(Int(desc.ndim)):
+            if sub[unsafe_offset=d] >= 0:
+                raise buffer_error(
+                    String(
+                        view_name[dtype, rank, layout, mut](),
+                        ": the buffer of '",
+                        _source_text(source),
+                        "' is indirect (PIL-style suboffsets), which",
+                        " MemoryView does not follow; copy it into a",
+                        " strided array first (e.g. numpy.array(obj))",
+                    )
+                )
+    # The element type, byte order included.
+    var info = FormatInfo()
+    if (
+        bf_api().parse_format(
+            _any_origin(desc.format),
+            Pointer(to=info).unsafe_origin_cast[MutUnsafeAnyOrigin](),
+        )
+        != 0
+    ):
+        raise pending_python_error(
+            String(
+                view_name[dtype, rank, layout, mut](),
+                ": the buffer's format is invalid: ",
+            )
+        )
+    comptime expected = dlpack_type[dtype]()
+    var code = Int(info.dtype.code)
+    var bits = Int(info.dtype.bits)
+    if code != expected[0] or bits != expected[1]:
+        raise value_error(
+            String(
+                view_name[dtype, rank, layout, mut](),
+                ": the buffer's format '",
+                _format_text(desc),
+                "' is ",
+                element_name(code, bits),
+                ", not ",
+                dtype,
+            )
+        )
+    if info.native_order == 0:
+        var big = info.byteorder == c_char(ord(">")) or info.byteorder == c_char(
+            ord("!")
+        )
+        raise value_error(
+            String(
+                view_name[dtype, rank, layout, mut](),
+                ": the buffer's format '",
+                _format_text(desc),
+                "' is ",
+                "big" if big else "non-native",
+                "-endian, and this machine is little-endian; convert it",
+                " first (e.g. numpy: a.astype(a.dtype.newbyteorder('=')))",
+            )
+        )
+    if Int(desc.itemsize) != itemsize:
+        raise value_error(
+            String(
+                view_name[dtype, rank, layout, mut](),
+                ": the buffer's items are ",
+                desc.itemsize,
+                " bytes, not ",
+                itemsize,
+            )
+        )
+    # The rank.
+    if Int(desc.ndim) != rank:
+        raise value_error(
+            String(
+                view_name[dtype, rank, layout, mut](),
+                ": the buffer has ",
+                desc.ndim,
+                " dimension",
+                "" if desc.ndim == 1 else "s",
+                ", expected ",
+                rank,
+            )
+        )
+    # Mutability (an exporter should have refused WRITABLE already).
+    comptime if mut:
+        if desc.readonly != 0:
+            raise _read_only_error(
+                view_name[dtype, rank, layout, mut](), _source_text(source)
+            )
+    # Shape and strides, in elements.
+    var shape = Array[Int, rank](fill=0)
+    var shape_ptr = desc.shape.value()
+    var count = 1
+    comptime for d in range(rank):
+        shape[d] = Int(shape_ptr[unsafe_offset=d])
+        count *= shape[d]
+    var strides: Array[Int, rank]
+    if desc.strides:
+        strides = Array[Int, rank](fill=0)
+        var stride_ptr = desc.strides.value()
+        comptime for d in range(rank):
+            var s = Int(stride_ptr[unsafe_offset=d])
+            if s % itemsize != 0:
+                if shape[d] > 1:
+                    raise buffer_error(
+                        String(
+                            view_name[dtype, rank, layout, mut](),
+                            ": the buffer's stride along axis ",
+                            d,
+                            " is ",
+                            s,
+                            " bytes, not a whole number of ",
+                            itemsize,
+                            "-byte elements",
+                        )
+                    )
+                s = 0
+            strides[d] = s // itemsize
+    else:
+        strides = c_strides(shape)
+    var address = Int(desc.data.value()) if desc.data else 0
+    if count > 0 and address % align_of[Element]() != 0:
+        raise buffer_error(
+            String(
+                view_name[dtype, rank, layout, mut](),
+                ": the buffer's data address ",
+                hex(address),
+                " is not aligned to ",
+                align_of[Element](),
+                " bytes",
+            )
+        )
+    # The layout demanded at compile time.
+    comptime if layout != MemoryLayout.STRIDED:
+        var ok: Bool
+        comptime if layout == MemoryLayout.C_CONTIGUOUS:
+            ok = is_c_contiguous(shape, strides)
+        else:
+            ok = is_f_contiguous(shape, strides)
+        if not ok:
+            raise buffer_error(
+                String(
+                    view_name[dtype, rank, layout, mut](),
+                    ": the buffer is not ",
+                    "C" if layout == MemoryLayout.C_CONTIGUOUS else "F",
+                    "-contiguous (shape ",
+                    shape_text(shape),
+                    ", strides ",
+                    shape_text(strides),
+                    " in elements)",
+                )
+            )
+    return Geometry[rank](address, shape^, strides^)
+
+
+def _format_text(desc: Buffer) -> String:
+    """The description's format as text ("B" when it has none)."""
+    if desc.format:
+        return String(
+            unsafe_from_utf8_ptr=desc.format.value().unsafe_bitcast[Byte]()
+        )
+    return String("B")
