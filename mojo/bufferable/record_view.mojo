@@ -31,16 +31,14 @@ number of records is a BufferError), `len`, `dim`, `stride`, checked
 asks for a writable buffer; data not aligned for T is a BufferError.
 """
 
-from std.ffi import c_int
 from std.python import Python, PythonObject
 from std.reflection import reflect
 from std.sys.info import align_of, size_of
 
-from ._private import object_address
-from .api import AcquisitionPtr, bf_api, load_api
-from .buffer import Buffer, BufferFlags, format_of
+from .acquire import VIA_BUFFER, acquire
+from .api import AcquisitionPtr, bf_api
+from .buffer import Buffer, format_of
 from .errors import buffer_error, index_error, value_error
-from .memory_view import _pending_python_error
 
 
 struct RecordView[T: AnyType, rank: Int, *, mut: Bool = True](
@@ -87,52 +85,13 @@ struct RecordView[T: AnyType, rank: Int, *, mut: Bool = True](
             whole, aligned records.
         """
         comptime assert Self.rank >= 1, "RecordView: rank must be at least 1"
-        ref api = load_api()[]
-        var desc = Buffer()
-        var acquisition: AcquisitionPtr = None
-        var flags = BufferFlags.FULL_RO
-        comptime if Self.mut:
-            flags = flags | BufferFlags.WRITABLE
-        var rc = api.acquire(
-            object_address(obj),
-            c_int(flags.value),
-            Pointer(to=desc).unsafe_origin_cast[MutUnsafeAnyOrigin](),
-            Pointer(to=acquisition).unsafe_origin_cast[MutUnsafeAnyOrigin](),
-        )
-        if rc != 0:
-            var error = _pending_python_error(
-                String(Self._name(), ": cannot view the buffer: ")
-            )
-            comptime if Self.mut:
-                # A read-only exporter refuses WRITABLE with a class of its
-                # choosing (numpy: ValueError): say so as BufferError.
-                rc = api.acquire(
-                    object_address(obj),
-                    c_int(BufferFlags.FULL_RO.value),
-                    Pointer(to=desc).unsafe_origin_cast[MutUnsafeAnyOrigin](),
-                    Pointer(to=acquisition).unsafe_origin_cast[
-                        MutUnsafeAnyOrigin
-                    ](),
-                )
-                if rc == 0:
-                    var readonly = desc.readonly != 0
-                    api.acquisition_decref(acquisition)
-                    if readonly:
-                        raise buffer_error(
-                            String(
-                                Self._name(),
-                                ": the buffer is read-only; a mutable view",
-                                " needs a writable buffer (use mut=False to",
-                                " read it)",
-                            )
-                        )
-                else:
-                    _ = _pending_python_error(String(""))
-            raise error^
+        var acquired = acquire(obj, VIA_BUFFER, Self.mut, Self._name())
+        var desc = acquired[0].copy()
+        var acquisition = acquired[1]
         try:
             self = Self._from_descriptor(desc, acquisition, obj)
         except e:
-            api.acquisition_decref(acquisition)
+            bf_api().acquisition_decref(acquisition)
             raise e^
 
     @staticmethod
