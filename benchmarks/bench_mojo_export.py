@@ -14,7 +14,6 @@ any export, a floor no buffer exporter (the Producer included) can approach; it 
 """
 from __future__ import annotations
 
-import argparse
 import gc
 import sys
 
@@ -109,12 +108,8 @@ def measure_copies(sizes: dict[str, int] = report.END_SIZES, rounds: report.Roun
 
 
 def main(argv=None) -> int:
-    """Command line entry point: measure, print the table; exit status 1 if a target is missed."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer rounds per measurement (noisier)")
-    args = parser.parse_args(argv)
-    rounds = report.QUICK if args.quick else report.FULL
-    return report.print_report(measure(rounds=rounds) + measure_copies(rounds=rounds), NOTES)
+    """Command line entry point: ``[--quick]``, measure, print the table (see ``report.main``)."""
+    return report.main(__doc__, lambda rounds: measure(rounds=rounds) + measure_copies(rounds=rounds), NOTES, argv)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ The peers are benchmarks/peers/ (built by peer_modules.py with the same compiler
 """
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from pathlib import Path
@@ -173,11 +172,8 @@ def measure(shapes: dict[str, tuple[int, int]] | None = None, rounds: report.Rou
 
 
 def main(argv=None) -> int:
-    """Command line entry point: build what is missing, measure, print the table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer rounds per measurement (noisier)")
-    args = parser.parse_args(argv)
-    return report.print_report(measure(rounds=report.QUICK if args.quick else report.FULL), NOTES)
+    """Command line entry point: ``[--quick]``, measure, print the table (see ``report.main``)."""
+    return report.main(__doc__, lambda rounds: measure(rounds=rounds), NOTES, argv)
 
 
 if __name__ == "__main__":

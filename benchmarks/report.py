@@ -1,5 +1,5 @@
 """What every benchmark in this directory shares: the sizes, the targets, how long to measure, one
-result row, and the printed table.
+result row, the printed table, and the command line of a bench_*.py run on its own.
 
 ``run.py`` measures every section into :class:`Row` objects and prints them with
 :func:`format_table` and :func:`headline`; each ``bench_*.py`` returns the same rows for its own
@@ -7,7 +7,9 @@ section, so run standalone it prints the same table for that section alone.
 """
 from __future__ import annotations
 
+import argparse
 import dataclasses
+from typing import Callable, Sequence
 
 import timing
 
@@ -109,7 +111,7 @@ def format_ratio(ratio: float | None) -> str:
     return f"{ratio:.0f}x" if ratio >= 100 else f"{ratio:.2f}x"
 
 
-def format_table(rows: list[Row], notes: list[str] = ()) -> str:
+def format_table(rows: list[Row], notes: Sequence[str] = ()) -> str:
     """The rows as one aligned text table, grouped by section, followed by the notes."""
     header = ("section", "path", "size", "time", "baseline", "base time", "ratio", "target", "")
     body = []
@@ -154,7 +156,7 @@ def headline(rows: list[Row]) -> list[str]:
     return lines
 
 
-def print_report(rows: list[Row], notes: list[str] = ()) -> int:
+def print_report(rows: list[Row], notes: Sequence[str] = ()) -> int:
     """Prints the table and the headline; returns 0 if every target is met, else 1 (the exit
     status of a bench_*.py run on its own)."""
     print(format_table(rows, notes))
@@ -163,3 +165,22 @@ def print_report(rows: list[Row], notes: list[str] = ()) -> int:
     for line in headline(rows):
         print("  " + line)
     return 0 if all(r.passed is not False for r in rows) else 1
+
+
+def main(doc: str, measure: Callable[[Rounds], list[Row]], notes: Sequence[str] = (), argv=None) -> int:
+    """The command line of a ``bench_*.py`` run on its own: ``[--quick]`` (:data:`QUICK` rounds
+    instead of :data:`FULL`), ``measure(rounds)``, then :func:`print_report`.
+
+    Args:
+        doc: The module's docstring (its first line describes the command).
+        measure: Measures the module's section with the given rounds.
+        notes: Printed under the table.
+        argv: The arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit status: 0 if every target is met, else 1.
+    """
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds per measurement (noisier)")
+    args = parser.parse_args(argv)
+    return print_report(measure(QUICK if args.quick else FULL), notes)
