@@ -20,6 +20,15 @@ void release_buffer(Py_buffer *view);
 // and satisfies request `flags` by the export rules; 0, or -1 with BufferError. `owner` is any
 // live object (it is referenced and released again).
 int check_request(PyObject *owner, const BfBuffer *desc, int flags);
+// Whether the CPU addresses memory on `device` (CPU, CUDA pinned host memory): the only memory the
+// buffer protocol carries; export_buffer refuses any other device with BufferError.
+inline bool host_memory(BfDevice device) {
+  return device.device_type == BF_DEVICE_CPU || device.device_type == BF_DEVICE_CUDA_HOST;
+}
+// One export of `exporter` for DLPack: PyObject_GetBuffer(exporter, view, flags), except that
+// export_buffer then accepts memory on any device and reports the descriptor's device in *device
+// ({BF_DEVICE_CPU, 0} for an exporter that does not export through the core).
+int export_any_device(PyObject *exporter, Py_buffer *view, int flags, BfDevice *device);
 void bind_export(nb::module_ &m);
 
 // Run `release` (which undoes an export: PyBuffer_Release, a foreign deleter) from any thread:

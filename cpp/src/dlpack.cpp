@@ -20,6 +20,10 @@
 // `__dlpack_c_exchange_api__` holding one static table whose managed_tensor_from_py_object_no_sync
 // makes exactly the tensor __dlpack__(max_version=(1, 1)) would, without a capsule or a Python
 // call. On import, acquire_dlpack calls a producer's table when the object's type has one.
+//
+// Devices: the export is made through export_any_device(), so memory the descriptor places on a
+//   device (which the buffer protocol refuses) is exported here, with the descriptor's device in
+//   the DLTensor and in __dlpack_device__.
 #include "dlpack.h"
 
 #include <cstdlib>
@@ -81,7 +85,31 @@ struct DLPackRequest {
   bool versioned = false;  // the consumer passed max_version with major >= 1
   uint32_t max_minor = 0;  // the highest minor version of major 1 the consumer reads
   int copy = -1;           // -1 None (no copy), 0 False (never copy), 1 True (always copy)
+  bool stream = false;     // a stream other than None was given
+  bool dl_device = false;  // a target device was given: `device`
+  BfDevice device{BF_DEVICE_CPU, 0};
 };
+
+// The request against the device the memory is on (known once the export is made): no stream
+// for host memory (nothing to synchronise; bufferable synchronises no device stream either: a
+// producer of device memory exports it ready), no target device other than its own, and no copy
+// of memory the CPU cannot read. 0, or -1 with an exception set.
+int check_device(const DLPackRequest &req, BfDevice device) {
+  if (req.stream && host_memory(device))
+    return PyErr_Format(PyExc_ValueError, "__dlpack__: stream must be None for host memory "
+                        "(device (%d, %d))", (int)device.device_type, (int)device.device_id), -1;
+  if (req.dl_device && (req.device.device_type != device.device_type ||
+                        req.device.device_id != device.device_id))
+    return PyErr_Format(PyExc_BufferError, "__dlpack__: the memory is on device (%d, %d); it "
+                        "cannot be exported to device (%d, %d)", (int)device.device_type,
+                        (int)device.device_id, (int)req.device.device_type,
+                        (int)req.device.device_id), -1;
+  if (req.copy == 1 && !host_memory(device))
+    return PyErr_Format(PyExc_BufferError, "__dlpack__: the memory is on device (%d, %d), "
+                        "which the CPU cannot copy (copy=True)", (int)device.device_type,
+                        (int)device.device_id), -1;
+  return 0;
+}
 
 bool parse_int_pair(PyObject *obj, const char *what, long long &a, long long &b) {
   if (!PyTuple_Check(obj) || PyTuple_GET_SIZE(obj) != 2) {
@@ -131,21 +159,17 @@ bool parse_request(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, D
       req.versioned = major >= 1;
       req.max_minor = major > 1 ? kDLPackMinor : (uint32_t)(minor < 0 ? 0 : minor);
     } else if (which == kStream) {
-      if (value != Py_None) {
-        PyErr_Format(PyExc_ValueError,
-                     "__dlpack__: stream must be None for CPU memory, got %R", value);
-        return false;
-      }
+      req.stream = value != Py_None;
     } else if (which == kDlDevice) {
       if (value == Py_None) continue;
       long long type, id;
       if (!parse_int_pair(value, "dl_device", type, id)) return false;
-      if (type != BF_DEVICE_CPU || id != 0) {
-        PyErr_Format(PyExc_BufferError,
-                     "__dlpack__: the memory is on the CPU (1, 0); it cannot be exported to "
-                     "device (%lld, %lld)", type, id);
+      if (type < INT32_MIN || type > INT32_MAX || id < INT32_MIN || id > INT32_MAX) {
+        PyErr_Format(PyExc_BufferError, "__dlpack__: no device (%lld, %lld)", type, id);
         return false;
       }
+      req.dl_device = true;
+      req.device = BfDevice{(int32_t)type, (int32_t)id};
     } else if (which == kCopy) {
       if (value == Py_None) continue;
       int truth = PyObject_IsTrue(value);
@@ -190,9 +214,15 @@ namespace {
 // One export of `self` as a managed tensor (versioned or legacy, as `req` asks), in a DLPackExport
 // block whose deleter releases the export. NULL with an exception set on failure.
 DLPackExport *make_tensor(PyObject *self, const DLPackRequest &req) {
-  // One export of self: strides and format, read-only is fine (the flag travels in the tensor).
+  // One export of self: strides and format, read-only is fine (the flag travels in the tensor),
+  // on whatever device the memory is.
   Py_buffer view;
-  if (PyObject_GetBuffer(self, &view, PyBUF_RECORDS_RO) != 0) return nullptr;
+  BfDevice device;
+  if (export_any_device(self, &view, PyBUF_RECORDS_RO, &device) != 0) return nullptr;
+  if (check_device(req, device) != 0) {
+    PyBuffer_Release(&view);
+    return nullptr;
+  }
 
   DLDataType dtype;
   const int ndim = view.ndim;
@@ -257,7 +287,9 @@ DLPackExport *make_tensor(PyObject *self, const DLPackRequest &req) {
     }
   }
 
-  DLTensor t{ex->copy ? ex->copy : view.buf, DLDevice{BF_DEVICE_CPU, 0}, ndim, dtype,
+  const DLDevice dl_device = ex->copy ? DLDevice{BF_DEVICE_CPU, 0}
+                                      : DLDevice{device.device_type, device.device_id};
+  DLTensor t{ex->copy ? ex->copy : view.buf, dl_device, ndim, dtype,
              ndim ? shape : nullptr, ndim ? strides : nullptr, 0};
   if (req.versioned) {
     auto &m = ex->tensor.versioned;
@@ -528,7 +560,7 @@ int acquire_dlpack(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq)
   }
 
   const char *format = nullptr;
-  if (t->device.device_type != BF_DEVICE_CPU && t->device.device_type != BF_DEVICE_CUDA_HOST) {
+  if (!host_memory(BfDevice{t->device.device_type, t->device.device_id})) {
     PyErr_Format(PyExc_BufferError, "the DLPack tensor is on device (%d, %d); only CPU memory "
                  "can be viewed", (int)t->device.device_type, (int)t->device.device_id);
   } else if (t->ndim < 0 || t->ndim > BF_MAX_NDIM) {

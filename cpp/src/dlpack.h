@@ -9,7 +9,8 @@ namespace bf {
 // __dlpack__(*, stream=None, max_version=None, dl_device=None, copy=None) for any exporter:
 // METH_FASTCALL | METH_KEYWORDS.
 PyObject *dlpack_method(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames);
-// __dlpack_device__(): METH_NOARGS, always (kDLCPU, 0).
+// __dlpack_device__(): METH_NOARGS, the device of the exporter's descriptor ((kDLCPU, 0) for host
+// memory).
 PyObject *dlpack_device_method(PyObject *self, PyObject *unused);
 // The instance `self` as an owned versioned managed tensor (one buffer export, released by the
 // tensor's deleter): the exchange API's managed_tensor_from_py_object_no_sync.

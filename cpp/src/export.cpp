@@ -29,11 +29,12 @@
 // view->internal is NULL in every other case, so release_buffer() is a no-op for the common case.
 //
 // Validation happens on every export (a descriptor is refused, never trusted): ndim, shape,
-// overflow of the byte size and of the strided extent, NULL data, and the format against the item
-// size. The format is the one costly check (the grammar): a small table remembers the text of the
-// formats that parsed and their item sizes, compared byte for byte on every export, so a producer
-// that hands a different (or mutated) string is parsed again and a format that lies is still
-// refused. A refusal leaves view->obj == NULL with a BufferError set, as CPython requires of
+// overflow of the byte size and of the strided extent, NULL data, the device (memory the CPU does
+// not address is refused, except for the one export DLPack makes through export_any_device(),
+// which learns the device from it), and the format against the item size. The format is the one
+// costly check (the grammar): a small table remembers the text of the formats that parsed and
+// their item sizes, compared byte for byte on every export, so a producer that hands a different
+// (or mutated) string is parsed again and a format that lies is still refused. A refusal leaves view->obj == NULL with a BufferError set, as CPython requires of
 // bf_getbuffer. Exports and releases run holding the GIL, which guards both tables.
 //
 // Where CPython leaves a choice, numpy's array_getbuffer is the reference: without PyBUF_ND the
@@ -78,6 +79,29 @@ bool f_contiguous(int ndim, const int64_t *shape, const int64_t *strides, int64_
     expected *= shape[i];
   }
   return true;
+}
+
+// The export export_any_device() is making on this thread, if any: the exporter it asked, and the
+// device its descriptor names (written by export_buffer).
+struct DeviceRequest {
+  PyObject *exporter;
+  BfDevice device;
+};
+thread_local DeviceRequest *device_request = nullptr;
+
+// A descriptor whose device is not {CPU, 0}: accepted for DLPack (recording the device), or when
+// the CPU addresses it; else refused with BufferError.
+bool accept_device(PyObject *exporter, BfDevice device) {
+  if (device_request != nullptr && device_request->exporter == exporter) {
+    device_request->device = device;
+    return true;
+  }
+  if (host_memory(device)) return true;
+  PyErr_Format(PyExc_BufferError,
+               "the buffer descriptor places its memory on device (%d, %d), not in host memory: "
+               "the buffer protocol carries only memory the CPU addresses (DLPack carries this "
+               "one: __dlpack__)", (int) device.device_type, (int) device.device_id);
+  return false;
 }
 
 // Replace a ValueError from the format grammar with a BufferError that names the descriptor's
@@ -192,6 +216,9 @@ int export_buffer(PyObject *exporter, Py_buffer *view, const BfBuffer *desc, int
   if (itemsize < 1)
     return PyErr_Format(PyExc_BufferError, "buffer descriptor has itemsize %lld (must be >= 1)",
                         (long long) itemsize), -1;
+  if ((desc->device.device_type != BF_DEVICE_CPU || desc->device.device_id != 0) &&
+      !accept_device(exporter, desc->device))
+    return -1;
 
   int64_t nitems = 1;
   bool empty = false, overflow = false;
@@ -319,6 +346,16 @@ void release_buffer(Py_buffer *view) {
     else PyMem_Free(view->internal);
     view->internal = nullptr;
   }
+}
+
+int export_any_device(PyObject *exporter, Py_buffer *view, int flags, BfDevice *device) {
+  DeviceRequest request{exporter, BfDevice{BF_DEVICE_CPU, 0}};
+  DeviceRequest *outer = device_request;
+  device_request = &request;
+  const int rc = PyObject_GetBuffer(exporter, view, flags);
+  device_request = outer;
+  *device = request.device;
+  return rc;
 }
 
 int check_request(PyObject *owner, const BfBuffer *desc, int flags) {

@@ -15,7 +15,7 @@ PyMethodDef interop_methods[] = {
                "Export as a DLPack capsule without a copy (unless copy=True): versioned when "
                "max_version >= (1, 0), legacy otherwise.")},
     {"__dlpack_device__", (PyCFunction)dlpack_device_method, METH_NOARGS,
-     PyDoc_STR("__dlpack_device__()\n--\n\nThe DLPack device of the memory: (1, 0), the CPU.")},
+     PyDoc_STR("__dlpack_device__()\n--\n\nThe DLPack device of the memory: (1, 0) for the CPU.")},
     {"__arrow_c_schema__", (PyCFunction)arrow_schema_method, METH_NOARGS,
      PyDoc_STR("__arrow_c_schema__()\n--\n\nThe Arrow schema of this 1-D export, as an "
                "'arrow_schema' PyCapsule.")},

@@ -133,6 +133,7 @@ struct Producer {
   int64_t itemsize = 1, offset = 0, required = 0;  // required: bytes the layout needs in storage
   int ndim = 0;
   bool readonly = false;
+  BfDevice device{BF_DEVICE_CPU, 0};  // where the descriptor says the memory is
   Mem storage;
   std::vector<Mem> blocks;  // data blocks of an indirect layout
   BfBuffer desc{};
@@ -143,7 +144,8 @@ struct Producer {
       : shape(std::move(o.shape)), strides(std::move(o.strides)), suboffsets(std::move(o.suboffsets)),
         format(std::move(o.format)), null_format(o.null_format), null_data(o.null_data),
         null_shape(o.null_shape), has_strides(o.has_strides), itemsize(o.itemsize), offset(o.offset),
-        required(o.required), ndim(o.ndim), readonly(o.readonly), storage(std::move(o.storage)),
+        required(o.required), ndim(o.ndim), readonly(o.readonly), device(o.device),
+        storage(std::move(o.storage)),
         blocks(std::move(o.blocks)) {
     link();
   }
@@ -158,7 +160,7 @@ struct Producer {
     desc.shape = null_shape ? nullptr : shape.data();
     desc.strides = has_strides ? strides.data() : nullptr;
     desc.suboffsets = suboffsets.empty() ? nullptr : suboffsets.data();
-    desc.device = BfDevice{BF_DEVICE_CPU, 0};
+    desc.device = device;
   }
 
   int64_t live() const { return gets - releases; }
@@ -166,7 +168,18 @@ struct Producer {
 
 // Lays out a checked Producer: validates, sizes and allocates (see the header comment).
 void build(Producer &p, nb::handle shape_h, nb::handle format_h, nb::handle strides_h,
-           nb::handle offset_h, nb::handle suboffsets_h, bool readonly) {
+           nb::handle offset_h, nb::handle suboffsets_h, bool readonly, nb::handle device_h) {
+  if (!device_h.is_none()) {  // (type, id): any pair of int32, stated as is in the descriptor
+    if (!PyTuple_Check(device_h.ptr()) || PyTuple_GET_SIZE(device_h.ptr()) != 2)
+      fail(PyExc_TypeError, std::string("device must be a (device_type, device_id) tuple, not ") +
+                                Py_TYPE(device_h.ptr())->tp_name);
+    int64_t v[2];
+    for (int i = 0; i < 2; ++i) {
+      v[i] = int_arg(PyTuple_GET_ITEM(device_h.ptr(), i), std::string("device[") + std::to_string(i) + "]");
+      if (v[i] < INT32_MIN || v[i] > INT32_MAX) fail(PyExc_ValueError, "device values must fit in 32 bits");
+    }
+    p.device = BfDevice{(int32_t) v[0], (int32_t) v[1]};
+  }
   p.format = str_arg(format_h, "format");
   BfFormatInfo info;
   if (parse_format(p.format.c_str(), &info) < 0) throw nb::python_error();  // ValueError
@@ -308,7 +321,7 @@ void bind_testing(nb::module_ &m) {
       "testing", "Test helpers built on the C contract (see bufferable.testing).");
 
   nb::class_<Producer>(t, "Producer", nb::type_slots(producer_slots), nb::is_weak_referenceable(),
-                       R"(Producer(shape, format="B", *, strides=None, offset=None, suboffsets=None, readonly=False)
+                       R"(Producer(shape, format="B", *, strides=None, offset=None, suboffsets=None, readonly=False, device=None)
 
 An exporter of any layout, for tests: it owns zero-initialised memory large enough for the layout
 and exports it through bufferable's C contract (bf::export_buffer), exactly as a Mojo or C producer.
@@ -319,19 +332,21 @@ C-contiguous layout, which the descriptor then states as strides = NULL. offset:
 element 0 in the allocation; None means the smallest that fits negative strides. suboffsets: None,
 or one int per dimension; a dimension with suboffset >= 0 is indirect (PIL-style): the stride steps
 between pointers to separately allocated blocks and the suboffset is added after dereferencing.
+device: None (the CPU, (1, 0)) or a DLPack (device_type, device_id) the descriptor states for the
+memory (which stays host memory: only what the core does with the claim is tested).
 
 Counters: gets (successful exports), releases, refusals, live_exports.
 resize(nbytes) reallocates the storage (see its docstring).)")
       .def("__init__",
            [](Producer *self, nb::handle shape, nb::handle format, nb::handle strides,
-              nb::handle offset, nb::handle suboffsets, bool readonly) {
+              nb::handle offset, nb::handle suboffsets, bool readonly, nb::handle device) {
              Producer p;
-             build(p, shape, format, strides, offset, suboffsets, readonly);
+             build(p, shape, format, strides, offset, suboffsets, readonly, device);
              new (self) Producer(std::move(p));  // links the descriptor
            },
            nb::arg("shape").none(), nb::arg("format").none() = "B", nb::kw_only(), nb::arg("strides").none() = nb::none(),
            nb::arg("offset").none() = nb::none(), nb::arg("suboffsets").none() = nb::none(),
-           nb::arg("readonly") = false)
+           nb::arg("readonly") = false, nb::arg("device").none() = nb::none())
       .def_static(
           "lying",
           [](nb::handle shape_h, nb::handle format_h, nb::handle itemsize_h, nb::handle ndim_h,
@@ -427,6 +442,8 @@ resize(nbytes) reallocates the storage (see its docstring).)")
       .def_prop_ro("suboffsets", [](const Producer &p) { return p.suboffsets.empty() ? nb::none() : tuple_of(p.suboffsets); },
                    "Suboffsets as given, or None.")
       .def_prop_ro("readonly", [](const Producer &p) { return p.readonly; }, "True if exports are read-only.")
+      .def_prop_ro("device", [](const Producer &p) { return nb::make_tuple(p.device.device_type, p.device.device_id); },
+                   "The (device_type, device_id) the descriptor states.")
       .def("__repr__", [](const Producer &p) {
         return "<Producer shape=" + std::string(nb::repr(tuple_of(p.shape)).c_str()) + " format='" + p.format +
                "' live_exports=" + std::to_string(p.live()) + ">";

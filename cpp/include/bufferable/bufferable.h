@@ -81,7 +81,8 @@ extern "C" {
 
 /* ---------------------------------------------------------------------------------------------
  * Devices: DLPack's device types (dlpack.h, DLDeviceType), so a descriptor converts to DLPack as is.
- * The buffer protocol itself only ever carries BF_DEVICE_CPU memory.
+ * The buffer protocol carries only memory the CPU addresses (BF_DEVICE_CPU, BF_DEVICE_CUDA_HOST):
+ * export_buffer refuses any other device with BufferError; __dlpack__ exports it with its device.
  * ------------------------------------------------------------------------------------------- */
 
 typedef enum {
@@ -161,7 +162,7 @@ typedef struct {
    * pointer found there is dereferenced and this many bytes added (PIL-style arrays, PEP 3118).
    * Owned by the producer. */
   const int64_t *suboffsets;
-  /* Where the memory lives; {BF_DEVICE_CPU, 0} for everything the buffer protocol carries. */
+  /* Where the memory lives: {BF_DEVICE_CPU, 0} for ordinary host memory. */
   BfDevice device;
 } BfBuffer;
 
@@ -224,8 +225,9 @@ typedef struct {
 
   /* Fill `view` (a Py_buffer *) for a request `flags` (BF_BUF_*) from `desc`, which describes the
    * memory of `exporter`. Validates `desc` first: ndim outside 0..BF_MAX_NDIM, a negative extent,
-   * a size that overflows, an itemsize that disagrees with the format, an invalid format, or NULL
-   * data with a nonzero size are refused with BufferError naming the problem. Then applies the
+   * a size that overflows, an itemsize that disagrees with the format, an invalid format, NULL
+   * data with a nonzero size, or memory on a device the CPU does not address are refused with
+   * BufferError naming the problem. Then applies the
    * flags as CPython defines them (WRITABLE, FORMAT, ND, STRIDES, C/F/ANY_CONTIGUOUS checked
    * against the real strides, INDIRECT vs suboffsets). On success view->obj holds a new reference
    * to `exporter`; the pointers of `desc` are referenced, not copied (except when the producer
