@@ -422,9 +422,13 @@ int install_exchange_api(PyObject *type) {
   return rc;
 }
 
-PyObject *dlpack_device_method(PyObject *, PyObject *) {
-  // The buffer protocol only ever carries host memory.
-  return Py_BuildValue("(ii)", (int)BF_DEVICE_CPU, 0);
+PyObject *dlpack_device_method(PyObject *self, PyObject *) {
+  // The device is the descriptor's: one export tells it (any layout, released at once).
+  Py_buffer view;
+  BfDevice device;
+  if (export_any_device(self, &view, PyBUF_FULL_RO, &device) != 0) return nullptr;
+  PyBuffer_Release(&view);
+  return Py_BuildValue("(ii)", (int)device.device_type, (int)device.device_id);
 }
 
 }  // namespace bf
