@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         except MojoBuildError as error:
             print(error, file=sys.stderr)
             return 1
-        except (FileNotFoundError, ValueError) as error:
+        except (OSError, ValueError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
         print(output)

@@ -2,8 +2,11 @@
 
 ``mojo_path()`` is the directory to give ``mojo build -I`` (it holds the ``bufferable`` Mojo
 package); ``build()`` compiles one ``.mojo`` file into an importable extension module with that
-directory on the import path; ``cached_build()`` does the same into a cache keyed by a content
-hash (what :mod:`bufferable.importer` and the test suite use).
+directory on the import path and checks that it defines ``PyInit_<stem>``; ``cached_build()``
+does the same into a cache keyed by a hash of an explicit list of inputs (``build_inputs()``: the
+source, the local modules and packages it imports, the bufferable Mojo package) plus the compiler
+and the flags, which is what :mod:`bufferable.importer`, the demo, the benchmarks and the test
+suite use; ``user_cache_dir()`` is where they keep builds that have no place of their own.
 
 A Mojo-built extension references the Mojo runtime libraries by absolute path (a RUNPATH into the
 environment whose ``mojo`` built it), so build in the environment that will import the module:
@@ -17,25 +20,31 @@ import importlib.machinery
 import importlib.metadata
 import importlib.util
 import os
+import re
 import shutil
+import struct
 import subprocess
 import sys
 import sysconfig
 import tempfile
 from pathlib import Path
 from types import ModuleType
-from typing import Iterable, Sequence
+from typing import Iterator, Sequence
 
 __all__ = [
     "MojoBuildError",
+    "OutputDirectoryError",
     "build",
+    "build_inputs",
     "cached_build",
     "cached_path",
     "compiler_environment",
     "content_hash",
+    "exported_symbols",
     "extension_suffix",
     "find_mojo",
     "mojo_path",
+    "user_cache_dir",
 ]
 
 #: The Mojo version the package's Mojo sources are written for (the ``mojo`` extra pins it).
@@ -51,6 +60,28 @@ class MojoBuildError(RuntimeError):
         self.source = source
         #: What the compiler printed (stdout and stderr).
         self.output = output
+
+
+class OutputDirectoryError(OSError):
+    """The directory an extension is written to (an output or cache directory) cannot be created
+    or written; ``errno`` is that of the underlying error, which is the ``__cause__``."""
+
+
+def user_cache_dir(kind: str) -> Path:
+    """Where builds of ``kind`` ("mojo" for the importer, "demo", "bench") are kept when they
+    have no place of their own: ``<base>/<kind>/<environment>``.
+
+    ``<base>`` is ``$BUFFERABLE_CACHE`` if that variable is set, else ``~/.cache/bufferable``;
+    ``<environment>`` is a short hash of this Python environment (``sys.prefix``). One directory
+    per environment: a build is tied to the Mojo runtime of the environment that made it, and
+    :func:`cached_build` removes a module's older builds from its directory, so two environments
+    sharing one directory would evict each other's builds. Nothing is created here.
+    """
+    base = os.environ.get("BUFFERABLE_CACHE") or os.path.join(
+        os.path.expanduser("~"), ".cache", "bufferable"
+    )
+    environment = hashlib.sha256(os.path.realpath(sys.prefix).encode()).hexdigest()[:12]
+    return Path(base) / kind / environment
 
 
 def mojo_path() -> str:
@@ -130,11 +161,22 @@ def _module_name(source: Path) -> str:
     return name
 
 
+def _flags(include: Sequence[str | os.PathLike[str]], *, labelled: bool = False) -> list[str]:
+    """The options of ``mojo build``; ``labelled`` names the directories by their role (the cache
+    key: the files they hold are inputs of their own, so the key does not depend on where they
+    are)."""
+    if labelled:
+        directories = ["<bufferable>", *(f"<include {i}>" for i in range(len(include)))]
+    else:
+        directories = [mojo_path(), *(str(d) for d in include)]
+    flags: list[str] = []
+    for directory in directories:
+        flags += ["-I", directory]
+    return flags + ["--emit", "shared-lib"]
+
+
 def _run_mojo(source: Path, output: Path, include: Sequence[str | os.PathLike[str]]) -> None:
-    command = [find_mojo(), "build"]
-    for directory in (mojo_path(), *include):
-        command += ["-I", str(directory)]
-    command += [str(source), "--emit", "shared-lib", "-o", str(output)]
+    command = [find_mojo(), "build", *_flags(include), str(source), "-o", str(output)]
     process = subprocess.run(command, capture_output=True, text=True, env=compiler_environment())
     text = (process.stdout + process.stderr).strip()
     # The compiler prints this on machines without its crash reporter; it is noise.
@@ -163,7 +205,9 @@ def build(
     meanwhile never sees half a file.
 
     Returns the path of the built extension. Raises FileNotFoundError (no source or no compiler),
-    ValueError (a stem that is not a Python identifier) or MojoBuildError (the compiler's message).
+    ValueError (a stem that is not a Python identifier), OutputDirectoryError (the output's
+    directory cannot be created or written) or MojoBuildError (the compiler's message, or a
+    library that defines no ``PyInit_<stem>``).
     """
     source = Path(source).resolve()
     if not source.is_file():
@@ -184,16 +228,167 @@ def build(
                 "or give a directory"
             )
     target = target.resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".mojo-build-", dir=target.parent) as tmp:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        scratch = tempfile.TemporaryDirectory(prefix=".mojo-build-", dir=target.parent)
+    except OSError as error:
+        raise _unwritable(target.parent, error) from error
+    with scratch as tmp:
         partial = Path(tmp) / f"{name}{extension_suffix()}"
         _run_mojo(source, partial, include)
-        os.replace(partial, target)
+        _check_pyinit(source, partial, name)
+        try:
+            os.replace(partial, target)
+        except OSError as error:
+            raise _unwritable(target.parent, error) from error
     return target
 
 
-def _package_files() -> list[Path]:
-    return sorted(Path(mojo_path()).rglob("*.mojo"))
+def _unwritable(directory: Path, error: OSError) -> OutputDirectoryError:
+    reason = error.strerror or str(error)
+    unusable = OutputDirectoryError(f"cannot write the extension into {directory}: {reason}")
+    unusable.errno = error.errno
+    return unusable
+
+
+def exported_symbols(path: str | os.PathLike[str]) -> set[str]:
+    """The names of the symbols an ELF shared library defines for dynamic linking (what
+    ``nm -D --defined-only`` lists, global and weak ones).
+
+    Raises:
+        ValueError: ``path`` is not an ELF file, or has no section headers to find them by.
+    """
+    data = Path(path).read_bytes()
+    if data[:4] != b"\x7fELF" or len(data) < 64 or data[4] not in (1, 2) or data[5] not in (1, 2):
+        raise ValueError(f"{path} is not an ELF file")
+    e = "<" if data[5] == 1 else ">"
+    if data[4] == 2:  # 64-bit: Elf64_Shdr, Elf64_Sym
+        (shoff,) = struct.unpack_from(e + "Q", data, 0x28)
+        shentsize, shnum = struct.unpack_from(e + "HH", data, 0x3A)
+        section, symbol = e + "IIQQQQIIQQ", e + "IBBHQQ"
+        name_at, info_at, shndx_at = 0, 1, 3
+    else:  # 32-bit: Elf32_Shdr, Elf32_Sym
+        (shoff,) = struct.unpack_from(e + "I", data, 0x20)
+        shentsize, shnum = struct.unpack_from(e + "HH", data, 0x2E)
+        section, symbol = e + "IIIIIIIIII", e + "IIIBBH"
+        name_at, info_at, shndx_at = 0, 3, 5
+    if shoff == 0 or shnum == 0:
+        raise ValueError(f"{path} has no section headers")
+    sections = [struct.unpack_from(section, data, shoff + i * shentsize) for i in range(shnum)]
+    names: set[str] = set()
+    for _, kind, _, _, offset, size, link, _, _, entsize in sections:
+        if kind != 11 or not entsize:  # SHT_DYNSYM
+            continue
+        strings = sections[link][4]
+        for at in range(offset, offset + size, entsize):
+            entry = struct.unpack_from(symbol, data, at)
+            binding = entry[info_at] >> 4
+            if entry[shndx_at] == 0 or binding not in (1, 2):  # undefined, or local
+                continue
+            start = strings + entry[name_at]
+            names.add(data[start : data.index(b"\0", start)].decode("utf-8", "replace"))
+    return names
+
+
+def _check_pyinit(source: Path, library: Path, name: str) -> None:
+    """Raise MojoBuildError unless ``library`` defines ``PyInit_<name>`` (the function Python
+    calls to import it). Libraries that are not ELF are checked by their source instead."""
+    wanted = f"PyInit_{name}"
+    try:
+        found = sorted(s for s in exported_symbols(library) if s.startswith("PyInit_"))
+        defined = wanted in found
+    except ValueError:
+        text = source.read_text(errors="replace")
+        found = sorted(set(re.findall(r"\bdef\s+(PyInit_\w+)\s*\(", text)))
+        defined = wanted in found and "@export" in text
+    if defined:
+        return
+    message = (
+        f"{source.name} compiled, but the library defines no {wanted}, the function Python calls "
+        f"to import a module named {name!r}"
+    )
+    if found:
+        message += (
+            f"; it defines {', '.join(found)}: name the function {wanted} or the file "
+            f"{found[0][len('PyInit_'):]}.mojo"
+        )
+    else:
+        message += f': add  @export def {wanted}() abi("C") -> PythonObject'
+    raise MojoBuildError(message, source=source, output=message)
+
+
+_SOURCE_SUFFIXES = (".mojo", ".🔥")
+_PRECOMPILED_SUFFIXES = (".mojoc", ".mojopkg")
+# "import a.b as c, d" and "from .a.b import (x, y)", at any indentation (imports inside functions
+# count); comments and strings that look like imports can only add inputs, never lose one.
+_IMPORT = re.compile(r"^[ \t]*import[ \t]+([^#\n]+)", re.M)
+_FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.*)([A-Za-z_][\w.]*)?[ \t]+import\b", re.M)
+
+
+def _imports(path: Path) -> Iterator[tuple[Path | None, str]]:
+    """What ``path`` imports: (None, top-level name) for a name looked up on the search path,
+    (directory, name) for a relative import (name "" for the whole directory)."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return
+    for match in _IMPORT.finditer(text):
+        for item in match.group(1).split(","):
+            words = item.split()
+            if words:
+                yield None, words[0].split(".")[0]
+    for match in _FROM_IMPORT.finditer(text):
+        dots, module = match.group(1), match.group(2) or ""
+        if not dots:
+            if module:
+                yield None, module.split(".")[0]
+            continue
+        base = path.parent
+        for _ in range(len(dots) - 1):
+            base = base.parent
+        yield base, module.split(".")[0]
+
+
+def _module_files(directory: Path, name: str) -> list[Path]:
+    """The files of the module or package ``name`` in ``directory`` (none if it is not there)."""
+    if not name:
+        return sorted(p for p in directory.iterdir() if p.suffix in _SOURCE_SUFFIXES and p.is_file())
+    found: list[Path] = []
+    package = directory / name
+    if any((package / f"__init__{suffix}").is_file() for suffix in _SOURCE_SUFFIXES):
+        found += sorted(p for p in package.rglob("*") if p.suffix in _SOURCE_SUFFIXES and p.is_file())
+    for suffix in _SOURCE_SUFFIXES + _PRECOMPILED_SUFFIXES:
+        candidate = directory / f"{name}{suffix}"
+        if candidate.is_file():
+            found.append(candidate)
+    return found
+
+
+def build_inputs(
+    source: str | os.PathLike[str], include: Sequence[str | os.PathLike[str]] = ()
+) -> list[Path]:
+    """The files a build of ``source`` reads, as absolute paths: the source; every module
+    (``name.mojo``) and package (a folder with ``__init__.mojo``, all of its files) it imports,
+    directly or through another of them, that is found in the source's directory or an
+    ``include`` directory (the places ``mojo build`` looks, besides the standard library); and
+    every file of the bufferable Mojo package. This is the default list of inputs of
+    :func:`content_hash`; names found nowhere (``std``, ...) belong to the compiler.
+    """
+    source = Path(source).resolve()
+    roots = [source.parent, *(Path(d).resolve() for d in include), Path(mojo_path())]
+    inputs: dict[Path, None] = {source: None}
+    pending = [source]
+    while pending:
+        path = pending.pop()
+        for base, name in _imports(path):
+            for directory in roots if base is None else [base]:
+                for found in _module_files(directory, name):
+                    if found not in inputs:
+                        inputs[found] = None
+                        if found.suffix in _SOURCE_SUFFIXES:
+                            pending.append(found)
+    inputs.update((p, None) for p in sorted(Path(mojo_path()).rglob("*.mojo")))
+    return list(inputs)
 
 
 def _mojo_version() -> str:
@@ -204,23 +399,38 @@ def _mojo_version() -> str:
         return ""
 
 
-def content_hash(source: str | os.PathLike[str], extra: Iterable[str | os.PathLike[str]] = ()) -> str:
-    """A hash of everything a build of ``source`` depends on: its bytes, the ``.mojo`` files next
-    to it (which it may import), the bufferable Mojo package, the ``extra`` files, the compiler's
-    path and installed version (an upgrade in place must rebuild) and this Python's extension
-    suffix (an extension built by another environment's Mojo points at that environment's
-    runtime)."""
+def content_hash(
+    source: str | os.PathLike[str],
+    inputs: Sequence[str | os.PathLike[str]] | None = None,
+    *,
+    include: Sequence[str | os.PathLike[str]] = (),
+) -> str:
+    """The cache key of a build of ``source``: a hash of the bytes of every file of ``inputs``
+    (default :func:`build_inputs`), the ``mojo build`` flags (``include`` directories by their
+    position), the compiler's path and installed version (an upgrade in place must rebuild) and
+    this Python's extension suffix (an extension built by another environment's Mojo points at
+    that environment's runtime).
+
+    Each input is named in the key by its path relative to the directory it was found in (the
+    source's, an ``include`` one, the bufferable package's), so the same project in another place
+    has the same key.
+    """
     source = Path(source).resolve()
+    files = build_inputs(source, include) if inputs is None else [Path(p).resolve() for p in inputs]
+    roots = [(source.parent, "<source>"), (Path(mojo_path()), "<bufferable>")]
+    roots[1:1] = [(Path(d).resolve(), f"<include {i}>") for i, d in enumerate(include)]
     digest = hashlib.sha256()
-    files = [source]
-    files += sorted(p for p in source.parent.glob("*.mojo") if p != source)
-    files += _package_files()
-    files += [Path(p).resolve() for p in extra]
     for path in files:
-        digest.update(str(path.name).encode())
+        label = str(path)
+        for root, name in roots:
+            if path.is_relative_to(root):
+                label = f"{name}/{path.relative_to(root).as_posix()}"
+                break
+        digest.update(label.encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")
+    digest.update("\0".join(_flags(include, labelled=True)).encode())
     digest.update(os.path.realpath(find_mojo()).encode())
     digest.update(_mojo_version().encode())
     digest.update(extension_suffix().encode())
@@ -232,6 +442,7 @@ def cached_path(
     cache_dir: str | os.PathLike[str] | None = None,
     *,
     include: Sequence[str | os.PathLike[str]] = (),
+    inputs: Sequence[str | os.PathLike[str]] | None = None,
 ) -> Path:
     """Where :func:`cached_build` keeps (or would put) the build of ``source``.
 
@@ -241,7 +452,7 @@ def cached_path(
     source = Path(source).resolve()
     name = _module_name(source)
     directory = Path(cache_dir) if cache_dir is not None else source.parent / "__mojocache__"
-    key = content_hash(source, extra=[p for d in include for p in Path(d).rglob("*.mojo")])
+    key = content_hash(source, inputs, include=include)
     return directory / f"{name}.{key}{extension_suffix()}"
 
 
@@ -250,18 +461,24 @@ def cached_build(
     cache_dir: str | os.PathLike[str] | None = None,
     *,
     include: Sequence[str | os.PathLike[str]] = (),
+    inputs: Sequence[str | os.PathLike[str]] | None = None,
 ) -> Path:
     """Build ``source`` unless an up-to-date build is cached; return the extension's path.
 
     The cache entry is ``<cache_dir>/<stem>.<hash><EXT_SUFFIX>`` (``cache_dir`` defaults to
-    ``__mojocache__`` next to the source), keyed by :func:`content_hash` (the ``.mojo`` files under
-    each ``include`` directory count too), so any change to the source, its sibling ``.mojo`` files,
-    the bufferable package or the included sources rebuilds it. Older entries for the same module
-    are removed after a successful build.
+    ``__mojocache__`` next to the source), keyed by :func:`content_hash` of ``inputs``, the files
+    the build reads (default :func:`build_inputs`: the source, the local modules and packages it
+    imports, the bufferable package), so a change to any of them, to the flags or to the compiler
+    rebuilds it, and a change to any other file does not. Older entries for the same module are
+    removed after a successful build.
+
+    Raises:
+        OutputDirectoryError: ``cache_dir`` cannot be created or written.
+        FileNotFoundError, ValueError, MojoBuildError: as :func:`build`.
     """
     source = Path(source).resolve()
     name = _module_name(source)
-    target = cached_path(source, cache_dir, include=include)
+    target = cached_path(source, cache_dir, include=include, inputs=inputs)
     if target.is_file():
         return target
     build(source, target, include=include)

@@ -8,10 +8,12 @@ the import path, and imports the result::
     import mymod            # compiles mymod.mojo the first time (several seconds)
 
 The module must define ``@export def PyInit_mymod() abi("C") -> PythonObject``. Builds are cached in
-``__mojocache__`` next to the source, keyed by a hash of the source, its sibling ``.mojo`` files and
-the bufferable Mojo package: an unchanged module imports at once, an edited one is rebuilt. When the
-source directory is not writable the cache goes to ``$BUFFERABLE_CACHE`` or
-``~/.cache/bufferable/mojo``. A compile error raises ImportError carrying the compiler's message.
+``__mojocache__`` next to the source, keyed by a hash of the files the build reads (the source, the
+local modules and packages it imports, the bufferable Mojo package; see
+:func:`bufferable.build.build_inputs`), the compiler and the flags: an unchanged module imports at
+once, an edit of any of those files rebuilds it. When ``__mojocache__`` cannot be made the cache
+goes to :func:`bufferable.build.user_cache_dir` ("mojo"). A compile error, or a cache directory
+that cannot be written, raises ImportError saying so.
 
 Python modules and already compiled extensions of the same name win: this finder comes last on
 ``sys.meta_path``. ``install()`` / ``uninstall()`` add and remove it (importing this module installs
@@ -29,12 +31,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Sequence
 
-from .build import MojoBuildError, cached_build
+from .build import MojoBuildError, OutputDirectoryError, cached_build, user_cache_dir
 
-__all__ = ["MojoFinder", "install", "uninstall"]
+__all__ = ["MojoFinder", "cache_dir_for", "install", "uninstall"]
 
 
-def _cache_dir_for(source: Path) -> Path:
+def cache_dir_for(source: Path) -> Path:
+    """Where the build of ``source`` is cached: ``__mojocache__`` next to it (created here) when
+    that can be made and written, else :func:`bufferable.build.user_cache_dir` ("mojo")."""
     local = source.parent / "__mojocache__"
     try:
         local.mkdir(exist_ok=True)
@@ -42,10 +46,7 @@ def _cache_dir_for(source: Path) -> Path:
             return local
     except OSError:
         pass
-    base = os.environ.get("BUFFERABLE_CACHE") or os.path.join(
-        os.path.expanduser("~"), ".cache", "bufferable", "mojo"
-    )
-    return Path(base)
+    return user_cache_dir("mojo")
 
 
 class MojoFinder(importlib.abc.MetaPathFinder):
@@ -59,27 +60,35 @@ class MojoFinder(importlib.abc.MetaPathFinder):
     ) -> importlib.machinery.ModuleSpec | None:
         name = fullname.rpartition(".")[2]
         for entry in path if path is not None else sys.path:
-            directory = Path(entry or os.getcwd())
-            source = directory / f"{name}.mojo"
             try:
+                # '' is the working directory, which may have been deleted: then it holds nothing
+                source = Path(entry or os.getcwd()) / f"{name}.mojo"
                 if not source.is_file():
                     continue
-            except OSError:
+            except (OSError, TypeError, ValueError):  # gone, unreadable, or not a path
                 continue
+            cache = cache_dir_for(source)
             try:
-                extension = cached_build(source, _cache_dir_for(source))
+                extension = cached_build(source, cache)
             except MojoBuildError as error:
                 raise ImportError(
-                    f"cannot import {fullname}: compiling {source} failed:\n{error.output}",
+                    f"cannot import {fullname}: building {source} failed:\n{error.output}",
                     name=fullname,
                     path=str(source),
                 ) from None
-            except (FileNotFoundError, ValueError) as error:
+            except OutputDirectoryError as error:
+                raise ImportError(
+                    f"cannot import {fullname} from {source}: cannot use the cache directory "
+                    f"{cache} ({error}); set BUFFERABLE_CACHE to a writable directory",
+                    name=fullname,
+                    path=str(source),
+                ) from error
+            except (OSError, ValueError) as error:
                 raise ImportError(
                     f"cannot import {fullname} from {source}: {error}",
                     name=fullname,
                     path=str(source),
-                ) from None
+                ) from error
             loader = importlib.machinery.ExtensionFileLoader(fullname, str(extension))
             spec = importlib.util.spec_from_file_location(fullname, str(extension), loader=loader)
             return spec

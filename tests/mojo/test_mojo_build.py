@@ -173,3 +173,24 @@ def test_importer_builds_caches_rebuilds_and_reports(tmp_path, mojo_compiler):
     assert broken.returncode == 0, broken.stderr
     assert "IMPORTERROR" in broken.stdout
     assert "ramp_broken.mojo" in broken.stdout and "undefined_name" in broken.stdout
+
+
+def test_importer_leaves_other_imports_alone_when_the_working_directory_is_gone(tmp_path):
+    # `python -c` puts '' (the working directory) on sys.path; with the directory deleted a
+    # missing module must still be ModuleNotFoundError, so `except ImportError` fallbacks work.
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    program = (
+        "import os, sys\n"
+        "os.chdir(sys.argv[1]); os.rmdir(sys.argv[1])\n"
+        "import bufferable.importer\n"
+        "try:\n"
+        "    import bufferable_no_such_module\n"
+        "except ModuleNotFoundError as e:\n"
+        "    print('MISSING', e.name)\n"
+        "import json\n"
+        "print('FOUND', json.__name__)\n"
+    )
+    out = run(["-c", program, str(gone)], cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["MISSING", "bufferable_no_such_module", "FOUND", "json"]

@@ -8,8 +8,6 @@ compiler, so later runs import it at once and any change rebuilds it.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import sys
 import threading
 import time
@@ -17,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TextIO
 
-from ..build import MojoBuildError, cached_build, cached_path, find_mojo
+from ..build import MojoBuildError, cached_build, cached_path, find_mojo, user_cache_dir
 from ..build import load_extension as load_extension_file
 
 __all__ = ["EXTENSION_MODULE_NAME", "EXTENSION_ROOT", "MOJO_SOURCE_DIR", "MojoBuildError", "build_extension",
@@ -32,17 +30,8 @@ EXTENSION_MODULE_NAME = "bufferable.demo.raytracer_extension"
 
 
 def cache_dir() -> Path:
-    """Where the compiled demo is kept: ``<base>/demo/<environment>``, where ``<base>`` is
-    ``$BUFFERABLE_CACHE`` if that variable is set, else ``~/.cache/bufferable`` (the importer's
-    convention), and ``<environment>`` is a short hash of this Python environment (``sys.prefix``).
-
-    One directory per environment: a build is tied to the Mojo runtime of the environment that
-    made it, and :func:`bufferable.build.cached_build` removes a module's older builds from its
-    directory, so two virtual environments sharing one directory would evict each other's build.
-    """
-    base = os.environ.get("BUFFERABLE_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "bufferable")
-    environment = hashlib.sha256(os.path.realpath(sys.prefix).encode()).hexdigest()[:12]
-    return Path(base) / "demo" / environment
+    """Where the compiled demo is kept: :func:`bufferable.build.user_cache_dir` ("demo")."""
+    return user_cache_dir("demo")
 
 
 class _ElapsedTicker:
