@@ -3,7 +3,7 @@ core's testing Producer, beside the same call on a numpy ndarray.
 
     python benchmarks/bench_interop.py [--quick]
 
-The Mojo object is ``GridF64`` from tests/mojo/modules/interop/bfinterop.mojo (a 1-D float64
+The Mojo object is ``GridF64`` from tests/mojo/modules/bfinterop.mojo (a 1-D float64
 ``List`` exported through bufferable's slots; its ``__dlpack__`` and ``__arrow_c_array__`` are the
 core's, installed by ``finalize_module``), built once (see mojo_modules.py). Run on its own it
 measures the two ends of run.py's sweep.
@@ -24,8 +24,8 @@ import report
 import timing
 
 Row = report.Row
-INTEROP = Path(__file__).resolve().parent.parent / "tests" / "mojo" / "modules" / "interop" / "bfinterop.mojo"
-NOTES = ["DLPack/Arrow: Mojo = GridF64 of tests/mojo/modules/interop/bfinterop.mojo (1-D float64); "
+INTEROP = Path(__file__).resolve().parent.parent / "tests" / "mojo" / "modules" / "bfinterop.mojo"
+NOTES = ["DLPack/Arrow: Mojo = GridF64 of tests/mojo/modules/bfinterop.mojo (1-D float64); "
          "Producer = bufferable.testing.Producer((n,), 'd'); ndarray = np.zeros(n)."]
 
 

@@ -9,7 +9,7 @@ Measures, in one run:
      library's ``std.python.numpy.from_numpy_tensor`` on the same array, both called from Python
      and both timed in a loop inside Mojo.
 
-The Mojo side is tests/mojo/memory_view_module.mojo (``sum_f32``: a strided MemoryView with a
+The Mojo side is tests/mojo/modules/memory_view_module.mojo (``sum_f32``: a strided MemoryView with a
 runtime unit-stride check, four 8-lane SIMD accumulators when contiguous, four scalar
 accumulators walking a pointer otherwise; ``sum_f32_c``: a C_CONTIGUOUS MemoryView whose
 ``unsafe_load`` is a vector load known at compile time). Single-threaded on both sides. Run on
@@ -31,7 +31,7 @@ NOTES = ["MemoryView sums: float32, single thread on both sides; 'C layout' is a
 
 
 def load_module():
-    """Build (cached) and import tests/mojo/memory_view_module.mojo."""
+    """Build (cached) and import tests/mojo/modules/memory_view_module.mojo."""
     return mojo_modules.load(mojo_modules.MEMORY_VIEW)
 
 

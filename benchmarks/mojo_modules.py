@@ -1,15 +1,14 @@
 """The Mojo extension modules the benchmarks time, compiled once and reused.
 
 Every module is built with :func:`bufferable.build.cached_build` into the user's cache directory
-(``$BUFFERABLE_CACHE/bench``, else ``~/.cache/bufferable/bench``: the convention of the demo and
-the importer), keyed by a hash of its sources, the bufferable Mojo package and the compiler, so an
-unchanged checkout never compiles twice. :func:`load` imports a module at most once per process
+(``bufferable.build.user_cache_dir("bench")``, the convention of the demo and the importer),
+keyed by a hash of its sources, the bufferable Mojo package and the compiler, so an unchanged
+checkout never compiles twice. :func:`load` imports a module at most once per process
 (Mojo refuses to bind the same type twice in one process) and records how long a build took.
 """
 from __future__ import annotations
 
 import concurrent.futures
-import os
 import sys
 import time
 from pathlib import Path
@@ -18,8 +17,8 @@ from types import ModuleType
 REPO = Path(__file__).resolve().parent.parent
 #: tests/mojo/modules/bftest.mojo: the test producers (``Float64`` is a 1-D float64 Bufferable).
 BFTEST = REPO / "tests" / "mojo" / "modules" / "bftest.mojo"
-#: tests/mojo/memory_view_module.mojo: MemoryView sums and acquisitions.
-MEMORY_VIEW = REPO / "tests" / "mojo" / "memory_view_module.mojo"
+#: tests/mojo/modules/memory_view_module.mojo: MemoryView sums and acquisitions.
+MEMORY_VIEW = REPO / "tests" / "mojo" / "modules" / "memory_view_module.mojo"
 
 #: Seconds each build of this process took, by module name (absent: it was cached).
 BUILD_SECONDS: dict[str, float] = {}
@@ -28,9 +27,10 @@ __all__ = ["BFTEST", "BUILD_SECONDS", "MEMORY_VIEW", "build_all", "cache_dir", "
 
 
 def cache_dir() -> Path:
-    """``$BUFFERABLE_CACHE/bench`` if that variable is set, else ``~/.cache/bufferable/bench``."""
-    base = os.environ.get("BUFFERABLE_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "bufferable")
-    return Path(base) / "bench"
+    """Where the benchmarks' builds are kept: :func:`bufferable.build.user_cache_dir` ("bench")."""
+    from bufferable.build import user_cache_dir
+
+    return user_cache_dir("bench")
 
 
 def _build(source: Path) -> Path:

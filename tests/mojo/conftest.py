@@ -1,6 +1,7 @@
-"""Fixtures of the Mojo tests: the test modules under tests/mojo/modules are compiled once per
-session (several seconds each) with bufferable's own build tooling, into a cache keyed by a content
-hash (so an unchanged checkout reuses the previous session's build), and imported from there."""
+"""Fixtures of the Mojo tests: every Mojo test module lives in tests/mojo/modules and is compiled
+once per session (several seconds each) with bufferable's own build tooling, into a cache keyed by
+a hash of the files that build reads (so an unchanged module reuses the previous session's build,
+and an edit of one module rebuilds that module alone), and imported from there."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
+#: The folder of every Mojo test module.
 MODULES = HERE / "modules"
 
 

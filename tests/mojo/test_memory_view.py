@@ -1,6 +1,6 @@
 """bufferable.MemoryView: Mojo code viewing Python buffers (issue 4).
 
-Every test goes through tests/mojo/memory_view_module.mojo, compiled once per session: numpy
+Every test goes through tests/mojo/modules/memory_view_module.mojo, compiled once per session: numpy
 arrays of any layout, bytes, bytearray, memoryview, array.array, bufferable's testing Producer and
 MemoryViews handed back to Python. Refusals are checked for their class and message; releases are
 counted on Producer; writes are checked from numpy.
@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 @pytest.fixture(scope="session")
 def mv(mojo_module):
     """The compiled test module (built once per session, cached by content hash)."""
-    return mojo_module(HERE / "memory_view_module.mojo")
+    return mojo_module(HERE / "modules" / "memory_view_module.mojo")
 
 
 def Producer(*args, **kwargs):

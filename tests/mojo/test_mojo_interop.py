@@ -1,4 +1,4 @@
-"""DLPack and Arrow on the Mojo side (issue 6), through tests/mojo/modules/interop/bfinterop.mojo.
+"""DLPack and Arrow on the Mojo side (issue 6), through tests/mojo/modules/bfinterop.mojo.
 
 - Mojo Bufferable types (``Grid[dtype]``, ``Packed``) and MemoryViews handed back to Python are
   consumed by numpy (``np.from_dlpack``), torch (``torch.from_dlpack``), pyarrow (``pa.array``)
@@ -36,7 +36,7 @@ except ImportError:  # the torch tests skip
 needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
 
 
-SOURCE = Path(__file__).resolve().parent / "modules" / "interop" / "bfinterop.mojo"
+SOURCE = Path(__file__).resolve().parent / "modules" / "bfinterop.mojo"
 
 
 @pytest.fixture(scope="module")

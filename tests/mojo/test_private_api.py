@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HERE, load_mojo_module
+from conftest import HERE, MODULES, load_mojo_module
 
 REPO = HERE.parent.parent
 
 
 @pytest.fixture(scope="module")
 def bfprivate():
-    return load_mojo_module(HERE / "private_api" / "bfprivate.mojo")
+    return load_mojo_module(MODULES / "bfprivate.mojo")
 
 
 def test_installed_mojo_is_the_pinned_version(mojo_compiler):
