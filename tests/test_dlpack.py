@@ -150,7 +150,7 @@ def test_accepted_defaults():
 
 @pytest.mark.parametrize("fmt,shape,strides,match", [
     (">d", (3,), None, "byte order"),
-    ("T{<i:x:<d:y:}", (2,), None, "data type"),
+    ("T{<i:x:<d:y:}", (2,), None, "no record type"),
     ("2f", (2,), None, "data type"),
     ("f", (3,), (6,), "multiple of the itemsize"),
 ])

@@ -12,6 +12,7 @@
 // from any thread, releases the export exactly once.
 #include "arrow.h"
 
+#include <cstring>
 #include <string>
 
 #include "arrow_c.h"
@@ -35,6 +36,11 @@ const char *arrow_format(const Py_buffer &view) {
   BfFormatInfo info;
   const char *fmt = view.format ? view.format : "B";
   if (parse_format(fmt, &info) != 0) return nullptr;
+  if (std::strchr(fmt, ':') != nullptr || std::strstr(fmt, "T{") != nullptr) {
+    PyErr_Format(PyExc_BufferError, "format '%s' is a struct (named fields or T{...}): Arrow "
+                 "keeps one array per field, so an array of records would need a copy", fmt);
+    return nullptr;
+  }
   const BfDataType t = info.dtype;
   if (t.code != BF_DTYPE_NONE && !info.native_order) {
     PyErr_Format(PyExc_BufferError, "format '%s' is not in this machine's byte order; Arrow "

@@ -193,6 +193,13 @@ int dlpack_dtype(const Py_buffer &view, DLDataType &dtype) {
   }
   BfFormatInfo info;
   if (parse_format(view.format, &info) != 0) return -1;
+  if (std::strchr(view.format, ':') != nullptr || std::strstr(view.format, "T{") != nullptr) {
+    PyErr_Format(PyExc_BufferError,
+                 "DLPack has no record type: format '%s' is a struct (named fields or T{...}); "
+                 "read it through the buffer protocol (memoryview, numpy's structured arrays)",
+                 view.format);
+    return -1;
+  }
   if (info.dtype.code == BF_DTYPE_NONE || info.dtype.lanes != 1) {
     PyErr_Format(PyExc_BufferError,
                  "DLPack has no data type for format '%s' (only single scalars are supported)",

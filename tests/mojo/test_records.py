@@ -143,18 +143,21 @@ def test_resize_validates_length(rec):
     assert r.length() == 0
 
 
-def test_dlpack_and_arrow_refuse_records(rec):
+@pytest.mark.parametrize("name", ["Particles", "OneFields"])
+def test_dlpack_and_arrow_refuse_records(rec, name):
+    """Even a one-field record (T{f:x:}, whose item is one float32) is a record: DLPack has no
+    record type, and Arrow would need a copy into one array per field."""
     pa = pytest.importorskip("pyarrow")
-    r = rec.Particles(3)
-    with pytest.raises(BufferError, match="DLPack has no data type"):
-        np.from_dlpack(r)
-    with pytest.raises(BufferError, match="DLPack has no data type"):
-        r.__dlpack__()
-    with pytest.raises(BufferError, match="Arrow has no fixed-width primitive type"):
-        pa.array(r)
-    with pytest.raises(BufferError, match="Arrow has no fixed-width primitive type"):
-        r.__arrow_c_array__()
+    r = getattr(rec, name)(3)
+    for call in (lambda: np.from_dlpack(r), r.__dlpack__):
+        with pytest.raises(BufferError, match=r"DLPack has no record type: format 'T\{.*' is a struct"):
+            call()
+    for call in (lambda: pa.array(r), r.__arrow_c_array__, r.__arrow_c_stream__):
+        with pytest.raises(BufferError, match="is a struct .*Arrow keeps one array per field, so an "
+                                              "array of records would need a copy"):
+            call()
     assert r.exports() == 0
+    assert np.asarray(r).shape == (3,)  # the buffer protocol itself is fine
 
 
 # --- numpy's PEP 3118 parser against format_of's formats -------------------------------------
