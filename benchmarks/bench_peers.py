@@ -88,9 +88,9 @@ def compare(rounds: report.Rounds, size: str, nbytes: int, ours: dict, peers: di
     peer_times = dict(zip(peers, times[len(ours):]))
     best = min(peer_times, key=peer_times.get)
     common = dict(section=SECTION, size=size, nbytes=nbytes)
-    return ([report.Row(path=p, seconds=t, baseline=best, baseline_seconds=peer_times[best], target=target,
-                        kind=kind, peers=peer_times, **common) for p, t in ours_times.items()]
-            + [report.Row(path=p, seconds=t, kind="peer", **common) for p, t in peer_times.items()])
+    return ([Row(path=p, seconds=t, baseline=best, baseline_seconds=peer_times[best], target=target,
+                 kind=kind, peers=peer_times, **common) for p, t in ours_times.items()]
+            + [Row(path=p, seconds=t, kind="peer", **common) for p, t in peer_times.items()])
 
 
 def _check_view(exporter, rows: int, cols: int) -> None:
