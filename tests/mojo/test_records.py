@@ -425,3 +425,17 @@ def test_record_view_refusals(rec):
     with pytest.raises(BufferError, match="stride along axis 0 is 48 bytes, not a whole number of 32-byte records"):
         rec.view_particles(p)
     del p
+
+
+def test_buffer_from_a_span_of_records(rec):
+    s = rec.SpanExport(4, 4)
+    a = np.asarray(s)
+    assert a.dtype == EXPECTED["InnerPads"][1] and not a.flags.writeable
+    assert a["tag"].tolist() == [0, 1, 2, 3] and a["value"].tolist() == [0.0, 0.25, 0.5, 0.75]
+    del a
+    assert s.live() == 0
+    for claimed in (3, 5):
+        wrong = rec.SpanExport(4, claimed)
+        with pytest.raises(ValueError, match=f"the shape holds {claimed} records, the span has 4"):
+            memoryview(wrong)
+        assert wrong.live() == 0

@@ -269,6 +269,49 @@ struct ParticleGrid(Bufferable, Writable):
 
 
 # ===-----------------------------------------------------------------------===#
+# A record export from a Span: SpanExport(n, claimed) holds n InnerPad records
+# and exports them as shape (claimed,) through Buffer(records=span, ...), which
+# refuses a shape that does not hold exactly the span's records
+# ===-----------------------------------------------------------------------===#
+
+
+struct SpanExport(Bufferable, Writable):
+    var items: List[InnerPad]
+    var shape: Array[Int64, 1]
+    var exports: ExportCounter
+
+    def __init__(out self, n: Int, claimed: Int):
+        self.items = List[InnerPad](length=n, fill=InnerPad())
+        for i in range(n):
+            self.items[i].tag = Int8(i)
+            self.items[i].value = Float64(i) / 4
+        self.shape = Array[Int64, 1](fill=Int64(claimed))
+        self.exports = ExportCounter()
+
+    def write_to(self, mut w: Some[Writer]):
+        w.write("SpanExport(", len(self.items), ")")
+
+    def write_repr_to(self, mut w: Some[Writer]):
+        self.write_to(w)
+
+    def __buffer__(mut self, flags: BufferFlags) raises -> Buffer:
+        var b = Buffer(records=Span(self.items), shape=Span(self.shape), readonly=True)
+        self.exports.acquire()
+        return b^
+
+    def __release_buffer__(mut self, buffer: Buffer):
+        self.exports.release()
+
+    @staticmethod
+    def py_init(out self: SpanExport, args: PythonObject, kwargs: PythonObject) raises:
+        self = SpanExport(Int(py=args[0]), Int(py=args[1]))
+
+    @staticmethod
+    def live(self_ptr: Pointer[SpanExport, MutUnsafeAnyOrigin]) raises -> PythonObject:
+        return PythonObject(self_ptr[].exports.live)
+
+
+# ===-----------------------------------------------------------------------===#
 # RecordView: Mojo reads numpy structured arrays in place
 # ===-----------------------------------------------------------------------===#
 
@@ -391,6 +434,9 @@ def PyInit_bfrecords() abi("C") -> PythonObject:
         bind_records[Nested](m, "NestedRecords")
         bind_records[Arrays](m, "ArrayRecords")
         bind_records[OneField](m, "OneFields")
+        ref span_export = m.add_type[SpanExport]("SpanExport").def_py_init[SpanExport.py_init]()
+        _ = span_export.def_method[SpanExport.live]("live")
+        add_buffer_protocol[SpanExport](span_export)
         ref grid = m.add_type[ParticleGrid]("ParticleGrid").def_py_init[ParticleGrid.py_init]()
         add_buffer_protocol[ParticleGrid](grid)
         return finalize_module(m)
