@@ -56,6 +56,9 @@ int c_acquire_dlpack(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **ac
 int c_acquire_arrow(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq) {
   return acquire_arrow(obj, flags, out, acq);
 }
+int c_install_table_interop(PyObject *type, BfDescribeTable describe, BfReleaseTable release) {
+  return install_table_interop(type, describe, release);
+}
 }
 
 const BfApi api_table = {
@@ -73,6 +76,7 @@ const BfApi api_table = {
     c_install_interop,
     c_acquire_dlpack,
     c_acquire_arrow,
+    c_install_table_interop,
 };
 
 }  // namespace

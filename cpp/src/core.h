@@ -77,6 +77,8 @@ void bind_interop(nb::module_ &m);
 // dlpack.cpp / arrow.cpp, consumer side: a foreign export as an acquisition (see bufferable.h).
 int acquire_dlpack(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq);
 int acquire_arrow(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq);
+// arrow_table.cpp: the Arrow methods of a table type (see bufferable.h).
+int install_table_interop(PyObject *type, BfDescribeTable describe, BfReleaseTable release);
 
 // api.cpp: the BfApi table and its capsule; error helpers.
 int set_error(int kind, const char *message);

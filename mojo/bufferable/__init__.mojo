@@ -27,3 +27,4 @@ from .memory_view import MemoryView
 from .record_format import record_format_of
 from .records import Records
 from .record_view import RecordView
+from .table import add_table_protocol

@@ -241,6 +241,9 @@ struct BfApi:
     var _acquire_arrow: Int
     """acquire_arrow(obj, flags, out, acq) -> int (like `acquire`, through
     __arrow_c_array__). Address; call with `call_acquire_arrow`."""
+    var _install_table_interop: Int
+    """install_table_interop(type, describe, release) -> int (1.1): the Arrow
+    methods of a table type. Call through `install_table_interop`."""
 
     def has(self, field_offset: Int) -> Bool:
         """Tells whether the core filled the field at `field_offset` (fields
@@ -269,6 +272,8 @@ struct BfApi:
     """Byte offset of `acquire_dlpack`."""
     comptime OFFSET_ACQUIRE_ARROW = 88
     """Byte offset of `acquire_arrow`."""
+    comptime OFFSET_INSTALL_TABLE_INTEROP = 96
+    """Byte offset of `install_table_interop` (contract 1.1)."""
     comptime SIZE_1_0 = 72
     """sizeof(BfApi) of contract 1.0: what this package requires."""
 
@@ -344,6 +349,41 @@ struct BfApi:
             ) thin abi("C") -> c_int
         ]()[]
         return f(obj, flags, out_desc, out_acquisition)
+
+
+    def install_table_interop(
+        self, type_object: PyObjectPtr, describe: RawPointer, release: RawPointer
+    ) raises:
+        """Calls `install_table_interop`: gives a table type the Arrow
+        methods, built on its `describe` and `release` callbacks (C-ABI
+        functions of the `BfDescribeTable` / `BfReleaseTable` shapes).
+
+        Args:
+            type_object: The bound type.
+            describe: Address of the describe callback.
+            release: Address of the release callback.
+
+        Raises:
+            If the core is older than contract 1.1 or refuses.
+        """
+        if Int(self.version_minor) < 1 or not self.has(
+            Self.OFFSET_INSTALL_TABLE_INTEROP
+        ):
+            raise Error(
+                "bufferable: tables need the core's C API 1.1; this core is ",
+                self.version_major,
+                ".",
+                self.version_minor,
+                " (upgrade the bufferable package)",
+            )
+        var f = Pointer(to=self._install_table_interop).unsafe_bitcast[
+            def(PyObjectPtr, RawPointer, RawPointer) thin abi("C") -> c_int
+        ]()[]
+        if f(type_object, describe, release) != 0:
+            raise Error(
+                "bufferable: install_table_interop failed: ",
+                Python().cpython().get_error(),
+            )
 
 
 def _read_capsule() raises -> RawPointer:

@@ -191,7 +191,9 @@ def finalize_module(mut builder: PythonModuleBuilder) raises -> PythonObject:
     documentation tools get it wrong, and Python warns), and gives every
     type with the buffer protocol the core's DLPack and Arrow methods
     (`__dlpack__`, `__dlpack_device__`, `__arrow_c_schema__`,
-    `__arrow_c_array__`) when the installed core provides them.
+    `__arrow_c_array__`, `__arrow_c_stream__`) when the installed core
+    provides them, and every type given `add_table_protocol` its table
+    methods.
 
     Args:
         builder: The module builder.
@@ -223,6 +225,9 @@ def finalize_module(mut builder: PythonModuleBuilder) raises -> PythonObject:
         if short_names[i] != qualified_names[i]:
             _ = builtins.setattr(module, short_names[i], t)
             _ = builtins.delattr(module, qualified_names[i])
+        if builtins.hasattr(t, "__bufferable_install_table__"):
+            _ = t.__bufferable_install_table__(t)  # add_table_protocol's hook
+            _ = builtins.delattr(t, "__bufferable_install_table__")
         if _has_getbuffer(t):
             if bf_api().install_interop(object_address(t)) != 0:
                 raise Error(

@@ -48,7 +48,7 @@ extern "C" {
 /* A change of major version breaks the ABI: a user built for another major must refuse the table. */
 #define BF_API_VERSION_MAJOR 1
 /* Minor versions only append fields to BfApi; a user needing minor m checks version_minor >= m. */
-#define BF_API_VERSION_MINOR 0
+#define BF_API_VERSION_MINOR 1
 
 /* Name of the capsule holding `const BfApi *`, attribute `_C_API` of module `bufferable._core`. */
 #define BF_API_CAPSULE_NAME "bufferable._core._C_API"
@@ -209,6 +209,30 @@ typedef struct BfAcquisition BfAcquisition;
 struct _object;
 
 /* ---------------------------------------------------------------------------------------------
+ * Tables: a producer whose columns Arrow consumers read in place (install_table_interop).
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct {
+  /* The column's name, UTF-8, NUL-terminated. Copied by the core. */
+  const char *name;
+  /* PEP 3118 format of one element: a native scalar Arrow has a fixed-width type for. */
+  const char *format;
+  /* The column's `length` elements, contiguous. NULL only when length is 0. Owned by the
+   * producer; must not move or be freed until the matching BfReleaseTable call. */
+  const void *data;
+} BfColumn;
+
+/* Describe `table`'s columns (all of `*length` rows) into `columns` (room for `capacity`) and
+ * lock them against resizing and freeing. Returns the number of columns; when that exceeds
+ * `capacity`, nothing was written or locked (call again with room). -1 with a Python exception
+ * set on failure (nothing locked). Called holding the GIL. */
+typedef int64_t (*BfDescribeTable)(struct _object *table, BfColumn *columns, int64_t capacity,
+                                   int64_t *length);
+/* Undo one successful BfDescribeTable: called exactly once per lock, holding the GIL, from any
+ * thread, when the last Arrow array or stream built on that description is released. */
+typedef void (*BfReleaseTable)(struct _object *table);
+
+/* ---------------------------------------------------------------------------------------------
  * BfApi: the function table. Fields are only ever appended (a minor version bump); `size` tells
  * how many bytes of the table this core filled in.
  * ------------------------------------------------------------------------------------------- */
@@ -289,6 +313,18 @@ typedef struct {
    * BufferError naming the Arrow type). The acquisition owns the moved ArrowArray
    * and calls its release callback exactly once. GIL required. */
   int (*acquire_arrow)(struct _object *obj, int flags, BfBuffer *out, BfAcquisition **acq);
+
+  /* --- appended in 1.1 --- */
+
+  /* Give `type` the Arrow PyCapsule methods of a table: __arrow_c_schema__ (a struct with one
+   * field per column), __arrow_c_array__ (a struct array whose children point at the columns'
+   * memory) and __arrow_c_stream__ (one such record batch). Each array or stream call describes
+   * the instance once through `describe` (which locks it) and calls `release` exactly once when
+   * the last array, child array or stream built on it is released; a schema call releases at
+   * once. A requested_schema naming a subset of the columns (same names, same types) is
+   * honoured; any other is answered with the full schema. GIL required. Returns 0 or -1. */
+  int (*install_table_interop)(struct _object *type, BfDescribeTable describe,
+                               BfReleaseTable release);
 } BfApi;
 
 #ifdef __cplusplus

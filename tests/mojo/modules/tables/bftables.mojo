@@ -1,0 +1,105 @@
+"""Test module for Mojo tables: a struct of columns that pyarrow, Polars and
+DuckDB read in place (`add_table_protocol`), with a resize that the lock
+refuses while a batch is alive."""
+
+from std.python import Python, PythonObject
+from std.python.bindings import PythonModuleBuilder
+
+from bufferable import (
+    ExportCounter,
+    add_table_protocol,
+    finalize_module,
+    fix_dealloc,
+    module_init_error,
+    py_method,
+)
+
+
+struct Prices(Writable):
+    """Three columns of `n` rows: id (Int64), price (Float64), qty (Int32)."""
+
+    var id: List[Int64]
+    var price: List[Float64]
+    var qty: List[Int32]
+    var exports: ExportCounter
+
+    def __init__(out self, n: Int):
+        self.id = List[Int64](length=n, fill=0)
+        self.price = List[Float64](length=n, fill=0.0)
+        self.qty = List[Int32](length=n, fill=0)
+        for i in range(n):
+            self.id[i] = Int64(i)
+            self.price[i] = Float64(i) * 0.5
+            self.qty[i] = Int32(i % 7)
+        self.exports = ExportCounter()
+
+    def write_to(self, mut w: Some[Writer]):
+        w.write("Prices(", len(self.id), " rows)")
+
+    @staticmethod
+    def py_init(out self: Prices, args: PythonObject, kwargs: PythonObject) raises:
+        self = Prices(Int(py=args[0]))
+
+
+def _prices(obj: PythonObject) raises -> Pointer[Prices, MutUnsafeAnyOrigin]:
+    return obj.downcast_value_ptr[Prices]()
+
+
+def resize(mut self_obj: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """Prices.resize(n): every column to n rows (refused while exported)."""
+    var p = _prices(self_obj)
+    p[].exports.check_unexported("resize a Prices table")
+    var n = Int(py=args[0])
+    p[].id.resize(n, 0)
+    p[].price.resize(n, 0.0)
+    p[].qty.resize(n, 0)
+    return None
+
+
+def drop_last_price(mut self_obj: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """Removes the last price only (columns then differ in length)."""
+    var p = _prices(self_obj)
+    p[].exports.check_unexported("shrink a column")
+    _ = p[].price.pop()
+    return None
+
+
+def stats(mut self_obj: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """(live, acquired, released) locks."""
+    var p = _prices(self_obj)
+    return Python.tuple(p[].exports.live, p[].exports.acquired, p[].exports.released)
+
+
+def address(mut self_obj: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """The address of the named column's storage."""
+    var p = _prices(self_obj)
+    var name = String(args[0])
+    if name == "id":
+        return Int(p[].id.unsafe_ptr())
+    elif name == "price":
+        return Int(p[].price.unsafe_ptr())
+    return Int(p[].qty.unsafe_ptr())
+
+
+def set_price(mut self_obj: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """Stores price[i] = v."""
+    var p = _prices(self_obj)
+    p[].price[Int(py=args[0])] = Float64(py=args[1])
+    return None
+
+
+@export
+def PyInit_bftables() abi("C") -> PythonObject:
+    try:
+        var m = PythonModuleBuilder("bftables")
+        ref t = m.add_type[Prices]("Prices").def_py_init[Prices.py_init]()
+        add_table_protocol[Prices](t)
+        fix_dealloc[Prices](t)
+        _ = t.def_py_c_method(py_method[resize], "resize")
+        _ = t.def_py_c_method(py_method[drop_last_price], "drop_last_price")
+        _ = t.def_py_c_method(py_method[stats], "stats")
+        _ = t.def_py_c_method(py_method[address], "address")
+        _ = t.def_py_c_method(py_method[set_price], "set_price")
+        return finalize_module(m)
+    except e:
+        return module_init_error(e)

@@ -1,0 +1,197 @@
+"""Mojo tables (`add_table_protocol`), through tests/mojo/modules/tables/bftables.mojo: a struct
+of three columns read in place by pyarrow, Polars and DuckDB (addresses checked), its lock
+counted exactly (batches never consumed, streams dropped half-read, columns moved out of their
+batch, releases from another thread), resizes refused while a batch lives, and the compile-time
+errors for fields that are not columns."""
+
+import gc
+import re
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+import bufferable
+
+pa = pytest.importorskip("pyarrow")
+pl = pytest.importorskip("polars")
+duckdb = pytest.importorskip("duckdb")
+
+SOURCE = Path(__file__).resolve().parent / "modules" / "tables" / "bftables.mojo"
+
+
+@pytest.fixture(scope="module")
+def m(mojo_module):
+    return mojo_module(SOURCE)
+
+
+def unlocked(p, locks):
+    """No live lock, and `locks` taken (and released) in all."""
+    gc.collect()
+    return p.stats() == (0, locks, locks)
+
+
+def test_pa_table_reads_the_columns_in_place(m):
+    p = m.Prices(1000)
+    t = pa.table(p)
+    assert t.schema == pa.schema([pa.field("id", pa.int64(), False),
+                                  pa.field("price", pa.float64(), False),
+                                  pa.field("qty", pa.int32(), False)])
+    for name in ("id", "price", "qty"):
+        assert t.column(name).chunk(0).buffers()[1].address == p.address(name)
+    assert t.column("price").to_pylist()[:3] == [0.0, 0.5, 1.0]
+    p.set_price(1, 99.0)
+    assert t.column("price")[1].as_py() == 99.0  # the same memory
+    assert p.stats() == (1, 1, 0)
+    del t
+    assert unlocked(p, 1)
+
+
+def test_polars_dataframe_reads_the_columns_in_place(m):
+    p = m.Prices(100)
+    df = pl.DataFrame(p)
+    assert df.columns == ["id", "price", "qty"] and df.height == 100
+    assert df["price"].to_numpy().ctypes.data == p.address("price")
+    assert df["qty"].sum() == sum(i % 7 for i in range(100))
+    del df
+    assert unlocked(p, 1)
+
+
+def _duckdb(p):
+    """DuckDB finds `p` in this frame's locals (its own frame: see test_mojo_interop)."""
+    return duckdb.sql("select sum(price), max(id), count(*) from p where qty > 3").fetchall()
+
+
+def test_duckdb_sql_over_a_mojo_table(m):
+    p = m.Prices(70)
+    expected = sum(i * 0.5 for i in range(70) if i % 7 > 3)
+    assert _duckdb(p) == [(expected, 69, 30)]
+    gc.collect()
+    live, taken, released = p.stats()
+    assert live == 0 and taken == released >= 1
+
+
+def test_resize_refused_while_a_batch_lives(m):
+    p = m.Prices(5)
+    batch = pa.record_batch(p)
+    with pytest.raises(BufferError, match="exported"):
+        p.resize(10)
+    assert batch.num_rows == 5  # untouched
+    del batch
+    gc.collect()
+    p.resize(10)
+    assert pa.table(p).num_rows == 10
+    assert unlocked(p, 2)
+
+
+def test_unconsumed_and_half_read_exports_release_once(m):
+    p = m.Prices(4)
+    pair = p.__arrow_c_array__()  # never consumed
+    assert p.stats() == (1, 1, 0)
+    del pair
+    assert unlocked(p, 1)
+    stream = p.__arrow_c_stream__()  # never consumed
+    del stream
+    assert unlocked(p, 2)
+    reader = pa.RecordBatchReader.from_stream(p)  # consumed, no batch read
+    del reader
+    assert unlocked(p, 3)
+    reader = pa.RecordBatchReader.from_stream(p)
+    batch = reader.read_next_batch()  # end of stream never asked for
+    del reader
+    with pytest.raises(BufferError):
+        p.resize(1)
+    del batch
+    assert unlocked(p, 4)
+    p.__arrow_c_schema__()  # a schema locks nothing beyond the call
+    assert unlocked(p, 5)
+
+
+def test_a_column_moved_out_of_its_batch_keeps_the_lock(m):
+    p = m.Prices(6)
+    batch = pa.record_batch(p)
+    qty = batch.column("qty")
+    del batch
+    gc.collect()
+    assert p.stats()[0] == 1 and qty.to_pylist() == [0, 1, 2, 3, 4, 5]
+    del qty
+    assert unlocked(p, 1)
+
+
+def test_release_from_another_thread(m):
+    p = m.Prices(8)
+    held = [pa.table(p) for _ in range(4)]
+    assert p.stats()[0] == 4
+
+    def drop():
+        while held:
+            held.pop()
+            gc.collect()
+
+    threads = [threading.Thread(target=drop) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert unlocked(p, 4)
+
+
+def test_requested_schema_selects_columns(m):
+    p = m.Prices(3)
+    wanted = pa.schema([pa.field("qty", pa.int32(), False), pa.field("id", pa.int64(), False)])
+    t = pa.RecordBatchReader.from_stream(p, schema=wanted).read_all()
+    assert t.column_names == ["qty", "id"]
+    assert t.column("id").chunk(0).buffers()[1].address == p.address("id")
+    other = pa.RecordBatchReader._import_from_c_capsule(
+        p.__arrow_c_stream__(pa.schema([("id", pa.float32())]).__arrow_c_schema__()))
+    assert other.schema.names == ["id", "price", "qty"]  # a cast is not ours to make
+    del t, other
+    assert unlocked(p, 2)
+
+
+def test_columns_of_different_lengths_are_refused(m):
+    p = m.Prices(3)
+    p.drop_last_price()
+    with pytest.raises(ValueError, match="'price' has 2 rows"):
+        pa.table(p)
+    assert unlocked(p, 0)
+
+
+BAD_FIELD = """
+from std.python import PythonObject
+from std.python.bindings import PythonModuleBuilder
+from bufferable import ExportCounter, add_table_protocol
+
+struct Bad(Writable):
+    var ok: List[Float64]
+    var {field}
+    var exports: ExportCounter
+
+    def write_to(self, mut w: Some[Writer]):
+        w.write("Bad")
+
+@export
+def PyInit_bad() abi("C") -> PythonObject:
+    try:
+        var m = PythonModuleBuilder("bad")
+        add_table_protocol[Bad](m.add_type[Bad]("Bad"))
+        return m.finalize()
+    except:
+        return PythonObject()
+"""
+
+
+@pytest.mark.parametrize("field,message", [
+    ("flags: List[Bool]", "column 'flags' of .*Bad is List\\[Bool\\]; Arrow booleans are bit-packed"),
+    ("names: List[String]", "field 'names' of .*Bad has type .*String"),
+])
+def test_fields_without_an_arrow_type_are_compile_errors(tmp_path, mojo_compiler, field,
+                                                         message):
+    src = tmp_path / "bad.mojo"
+    src.write_text(BAD_FIELD.format(field=field))
+    out = subprocess.run([mojo_compiler, "build", "-I", bufferable.mojo_path(), str(src),
+                          "--emit", "shared-lib", "-o", str(tmp_path / "bad.so")],
+                         capture_output=True, text=True)
+    assert out.returncode != 0
+    assert re.search(message, out.stdout + out.stderr), out.stdout + out.stderr
