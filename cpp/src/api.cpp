@@ -59,6 +59,9 @@ int c_acquire_arrow(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq
 int c_install_table_interop(PyObject *type, BfDescribeTable describe, BfReleaseTable release) {
   return install_table_interop(type, describe, release);
 }
+int c_acquire_arrow_table(PyObject *obj, BfAcquisition **acq, const BfArrowTable **table) {
+  return acquire_arrow_table(obj, acq, table);
+}
 }
 
 const BfApi api_table = {
@@ -77,6 +80,7 @@ const BfApi api_table = {
     c_acquire_dlpack,
     c_acquire_arrow,
     c_install_table_interop,
+    c_acquire_arrow_table,
 };
 
 }  // namespace

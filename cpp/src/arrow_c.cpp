@@ -1,6 +1,8 @@
 // arrow_c.cpp -- see arrow_c.h: Arrow schemas, arrays, streams and their capsules.
 #include "arrow_c.h"
 
+#include "scalar_types.h"
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -237,6 +239,23 @@ PyObject *stream_capsule(const SchemaSpec &schema, const std::vector<ArraySpec> 
   ArrowArrayStream stream{stream_get_schema, stream_get_next, stream_get_last_error,
                           release_stream, p};
   return new_capsule(&stream, kStreamCapsule, stream_capsule_destructor);
+}
+
+const char *primitive_format(const ArrowSchema &schema, int64_t &itemsize, std::string &why) {
+  const char *arrow = schema.format ? schema.format : "(null)";
+  if (schema.dictionary != nullptr) {
+    const char *values = schema.dictionary->format ? schema.dictionary->format : "(null)";
+    why = std::string("Arrow type dictionary<values='") + values + "', indices='" + arrow +
+          "'> is dictionary-encoded: its buffer holds the codes, not the values (decode it "
+          "first, e.g. pyarrow's dictionary_decode())";
+    return nullptr;
+  }
+  const ScalarType *s = schema.n_children == 0 ? scalar_by_arrow(arrow) : nullptr;
+  if (s != nullptr) return itemsize = s->dtype.bits / 8, s->format;
+  why = std::string("Arrow type '") + arrow + "' is not a fixed-width primitive type that a "
+        "buffer can describe (booleans are bit-packed; nested, temporal and variable-size "
+        "types have other layouts)";
+  return nullptr;
 }
 
 int requested_schema_arg(const char *method, PyObject *const *args, Py_ssize_t nargs,

@@ -71,6 +71,11 @@ PyObject *schema_and_array(const SchemaSpec &schema, const ArraySpec &array, Hol
 PyObject *stream_capsule(const SchemaSpec &schema, const std::vector<ArraySpec> &batches,
                          Holder *holder);
 
+// The PEP 3118 format (static) and item size of an Arrow schema of a fixed-width primitive type,
+// or NULL with `why` saying, naming the Arrow type, why it has no buffer layout (dictionary-
+// encoded, nested, temporal, variable-size, bit-packed booleans).
+const char *primitive_format(const abi::ArrowSchema &schema, int64_t &itemsize, std::string &why);
+
 // The `requested_schema` argument of __arrow_c_array__/__arrow_c_stream__: None (NULL out) or
 // an "arrow_schema" capsule (its borrowed schema). -1 + TypeError otherwise. Parses the method's
 // (requested_schema=None) signature for `method`.

@@ -33,20 +33,10 @@ void release_arrow_import(void *ctx) {
 // The buffer format and item size of a schema of an Arrow fixed-width primitive type, or NULL
 // with BufferError naming the type.
 const char *buffer_format(const ArrowSchema &schema, int64_t &itemsize) {
-  const char *arrow = schema.format ? schema.format : "(null)";
-  if (schema.dictionary != nullptr) {
-    PyErr_Format(PyExc_BufferError, "Arrow type dictionary<values='%s', indices='%s'> is "
-                 "dictionary-encoded: its buffer holds the codes, not the values (decode it "
-                 "first, e.g. pyarrow's dictionary_decode())",
-                 schema.dictionary->format ? schema.dictionary->format : "(null)", arrow);
-    return nullptr;
-  }
-  const ScalarType *s = schema.n_children == 0 ? scalar_by_arrow(arrow) : nullptr;
-  if (s != nullptr) return itemsize = s->dtype.bits / 8, s->format;
-  PyErr_Format(PyExc_BufferError, "Arrow type '%s' is not a fixed-width primitive type that a "
-               "buffer can describe (booleans are bit-packed; nested, temporal and "
-               "variable-size types have other layouts)", arrow);
-  return nullptr;
+  std::string why;
+  const char *format = primitive_format(schema, itemsize, why);
+  if (format == nullptr) PyErr_SetString(PyExc_BufferError, why.c_str());
+  return format;
 }
 
 }  // namespace

@@ -79,6 +79,8 @@ int acquire_dlpack(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq)
 int acquire_arrow(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq);
 // arrow_table.cpp: the Arrow methods of a table type (see bufferable.h).
 int install_table_interop(PyObject *type, BfDescribeTable describe, BfReleaseTable release);
+// arrow_table_import.cpp: an Arrow table read in place (see bufferable.h).
+int acquire_arrow_table(PyObject *obj, BfAcquisition **acq, const BfArrowTable **table);
 
 // api.cpp: the BfApi table and its capsule; error helpers.
 int set_error(int kind, const char *message);

@@ -28,3 +28,4 @@ from .record_format import record_format_of
 from .records import Records
 from .record_view import RecordView
 from .table import add_table_protocol
+from .table_view import TableView

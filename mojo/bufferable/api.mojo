@@ -244,6 +244,9 @@ struct BfApi:
     var _install_table_interop: Int
     """install_table_interop(type, describe, release) -> int (1.1): the Arrow
     methods of a table type. Call through `install_table_interop`."""
+    var _acquire_arrow_table: Int
+    """acquire_arrow_table(obj, acq, table) -> int (1.1): an Arrow table read
+    in place. Call through `call_acquire_arrow_table`."""
 
     def has(self, field_offset: Int) -> Bool:
         """Tells whether the core filled the field at `field_offset` (fields
@@ -274,6 +277,8 @@ struct BfApi:
     """Byte offset of `acquire_arrow`."""
     comptime OFFSET_INSTALL_TABLE_INTEROP = 96
     """Byte offset of `install_table_interop` (contract 1.1)."""
+    comptime OFFSET_ACQUIRE_ARROW_TABLE = 104
+    """Byte offset of `acquire_arrow_table` (contract 1.1)."""
     comptime SIZE_1_0 = 72
     """sizeof(BfApi) of contract 1.0: what this package requires."""
 
@@ -384,6 +389,47 @@ struct BfApi:
                 "bufferable: install_table_interop failed: ",
                 Python().cpython().get_error(),
             )
+
+
+    def call_acquire_arrow_table(
+        self,
+        obj: PyObjectPtr,
+        out_acquisition: Pointer[AcquisitionPtr, MutUnsafeAnyOrigin],
+        out_table: Pointer[Int, MutUnsafeAnyOrigin],
+    ) raises -> c_int:
+        """Calls `acquire_arrow_table`.
+
+        Args:
+            obj: The object exporting `__arrow_c_stream__` or a struct
+                `__arrow_c_array__`.
+            out_acquisition: Receives the acquisition (count 1).
+            out_table: Receives the address of the `BfArrowTable`.
+
+        Returns:
+            0, or -1 with a Python exception set.
+
+        Raises:
+            If the core is older than contract 1.1.
+        """
+        if Int(self.version_minor) < 1 or not self.has(
+            Self.OFFSET_ACQUIRE_ARROW_TABLE
+        ):
+            raise Error(
+                "bufferable: TableView needs the core's C API 1.1; this core",
+                " is ",
+                self.version_major,
+                ".",
+                self.version_minor,
+                " (upgrade the bufferable package)",
+            )
+        var f = Pointer(to=self._acquire_arrow_table).unsafe_bitcast[
+            def(
+                PyObjectPtr,
+                Pointer[AcquisitionPtr, MutUnsafeAnyOrigin],
+                Pointer[Int, MutUnsafeAnyOrigin],
+            ) thin abi("C") -> c_int
+        ]()[]
+        return f(obj, out_acquisition, out_table)
 
 
 def _read_capsule() raises -> RawPointer:

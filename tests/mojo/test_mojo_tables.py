@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+import numpy as np
+
 import bufferable
 
 pa = pytest.importorskip("pyarrow")
@@ -195,3 +197,64 @@ def test_fields_without_an_arrow_type_are_compile_errors(tmp_path, mojo_compiler
                          capture_output=True, text=True)
     assert out.returncode != 0
     assert re.search(message, out.stdout + out.stderr), out.stdout + out.stderr
+
+
+# --- TableView: Mojo reads Arrow tables in place -----------------------------------------------
+
+
+def test_mojo_sums_a_polars_column_in_place(m):
+    df = pl.DataFrame({"price": np.arange(1000, dtype=np.float64), "n": np.arange(1000)})
+    assert m.sum_column(df, "price") == 499500.0
+    assert m.describe(df) == (1000, 2, 1, ["price", "n"])
+    assert m.column_address(df, 0, "float64") == df["price"].to_numpy().ctypes.data
+    assert m.column_address(df, 1, "int64") == df["n"].to_numpy().ctypes.data
+
+
+def test_mojo_sums_a_duckdb_result_in_place(m):
+    rel = duckdb.sql("select i::DOUBLE as x, i as k from range(100) t(i)")
+    assert m.sum_column(rel, "x") == 4950.0
+    assert m.describe(rel)[:3] == (100, 2, 1)
+
+
+def test_table_view_of_pyarrow_tables_and_batches(m):
+    t = pa.table({"a": np.arange(5, dtype=np.float64), "b": np.arange(5, dtype=np.int32)})
+    assert m.sum_column(t, "a") == 10.0
+    assert m.column_address(t, 1, "int32") == t.column("b").chunk(0).buffers()[1].address
+    assert m.sum_column(t.to_batches()[0], "a") == 10.0  # a struct __arrow_c_array__
+    sliced = t.slice(2)  # offsets applied
+    assert m.sum_column(sliced, "a") == 9.0
+    assert m.column_address(sliced, 0, "float64") == t.column("a").chunk(0).buffers()[1].address + 16
+
+
+def test_table_view_of_a_mojo_table_and_a_producer_releases_once(m):
+    p = m.Prices(10)
+    assert m.sum_column(p, "price") == 22.5
+    assert unlocked(p, 1)
+    assert m.keep_column(p, "price") == 22.5  # the view outlives its TableView
+    assert unlocked(p, 2)
+    from bufferable.testing import Producer
+    q = Producer((4,), "d")
+    assert m.sum_column(q, "value") == 0.0 and q.gets == q.releases == 1 and q.live_exports == 0
+
+
+def test_table_view_refusals(m):
+    with pytest.raises(BufferError, match="1 null"):
+        m.sum_column(pa.table({"a": [1.0, None, 3.0]}), "a")
+    assert m.valid_sum(pa.table({"a": [1.0, None, 3.0]}), "a") == (4.0, 1)
+    dictionary = pa.table({"a": pa.array([1.5, 2.5, 1.5]).dictionary_encode()})
+    with pytest.raises(BufferError, match="dictionary"):
+        m.sum_column(dictionary, "a")
+    with pytest.raises(BufferError, match="'string'|'u'"):
+        m.sum_column(pa.table({"a": ["x"]}), "a")
+    chunked = pa.concat_tables([pa.table({"a": [1.0]}), pa.table({"a": [2.0, 3.0]})])
+    with pytest.raises(BufferError, match="2 chunks"):
+        m.sum_column(chunked, "a")
+    assert m.sum_column(chunked, "a", 0) == 1.0 and m.sum_column(chunked, "a", 1) == 5.0
+    with pytest.raises(IndexError, match="chunk 2"):
+        m.sum_column(chunked, "a", 2)
+    with pytest.raises(ValueError, match="no column 'zz'"):
+        m.sum_column(pa.table({"a": [1.0]}), "zz")
+    with pytest.raises(ValueError, match="int64, not float64"):
+        m.sum_column(pa.table({"a": [1]}), "a")
+    with pytest.raises(TypeError, match="not an Arrow table"):
+        m.sum_column(3, "a")

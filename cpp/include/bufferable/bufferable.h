@@ -228,6 +228,34 @@ typedef struct {
  * set on failure (nothing locked). Called holding the GIL. */
 typedef int64_t (*BfDescribeTable)(struct _object *table, BfColumn *columns, int64_t capacity,
                                    int64_t *length);
+/* One column of one chunk of an Arrow table acquired by acquire_arrow_table. */
+typedef struct {
+  /* The column's first value of this chunk (offsets applied), or NULL when `format` is NULL. */
+  const void *values;
+  /* PEP 3118 format of the values, or NULL: the column has no buffer layout (see `refusal`). */
+  const char *format;
+  /* Why the column cannot be viewed as a buffer (names its Arrow type), or NULL. */
+  const char *refusal;
+  /* Rows in this chunk; bytes per value. */
+  int64_t length;
+  int64_t itemsize;
+  /* Arrow's validity bitmap (bit i of the bitmap, LSB first, at bit `validity_offset + i`), or
+   * NULL when every value is valid; and the number of nulls (-1: not computed by the producer). */
+  const uint8_t *validity;
+  int64_t validity_offset;
+  int64_t null_count;
+} BfArrowChunk;
+
+/* An Arrow table acquired for reading in place (acquire_arrow_table). Valid, with everything it
+ * points to, until its acquisition's count drops to zero. */
+typedef struct {
+  int64_t ncolumns;
+  int64_t nchunks;
+  int64_t nrows;                /* over every chunk */
+  const char *const *names;     /* ncolumns UTF-8 names */
+  const BfArrowChunk *chunks;   /* chunks[chunk * ncolumns + column] */
+} BfArrowTable;
+
 /* Undo one successful BfDescribeTable: called exactly once per lock, holding the GIL, from any
  * thread, when the last Arrow array or stream built on that description is released. */
 typedef void (*BfReleaseTable)(struct _object *table);
@@ -325,6 +353,16 @@ typedef struct {
    * honoured; any other is answered with the full schema. GIL required. Returns 0 or -1. */
   int (*install_table_interop)(struct _object *type, BfDescribeTable describe,
                                BfReleaseTable release);
+
+  /* Acquire an Arrow table for reading in place: obj.__arrow_c_stream__() (every batch is read
+   * now), else obj.__arrow_c_array__() giving a struct array (a record batch); a stream of a
+   * non-struct type is a table of one column. *table describes it; the acquisition (count 1)
+   * owns the stream's or array's export and releases every batch exactly once when its count
+   * drops to zero. Columns that are not primitive fixed-width arrays are described with a
+   * `refusal` rather than refused here. GIL required. Returns 0, or -1 (TypeError without the
+   * methods, BufferError for a table with row-level nulls or a failed stream). */
+  int (*acquire_arrow_table)(struct _object *obj, BfAcquisition **acq,
+                             const BfArrowTable **table);
 } BfApi;
 
 #ifdef __cplusplus

@@ -7,6 +7,8 @@ from std.python.bindings import PythonModuleBuilder
 
 from bufferable import (
     ExportCounter,
+    MemoryView,
+    TableView,
     add_table_protocol,
     finalize_module,
     fix_dealloc,
@@ -88,6 +90,71 @@ def set_price(mut self_obj: PythonObject, mut args: PythonObject) raises -> Pyth
     return None
 
 
+def sum_column(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """Returns sum_column(table, name, chunk=-1): the sum of a float64 column, read in
+    place through TableView."""
+    var t = TableView(args[0])
+    var chunk = Int(py=args[2]) if len(args) > 2 else -1
+    var v = t.column[DType.float64](String(args[1]), chunk)
+    var s = 0.0
+    for i in range(len(v)):
+        s += v[i]
+    return s
+
+
+def column_address(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """Returns column_address(table, index, dtype_name): where an int64/int32/float64
+    column's view starts (to compare with the producer's buffer)."""
+    var t = TableView(args[0])
+    var kind = String(args[2])
+    var i = Int(py=args[1])
+    if kind == "int64":
+        return Int(t.column[DType.int64](i).unsafe_ptr())
+    elif kind == "int32":
+        return Int(t.column[DType.int32](i).unsafe_ptr())
+    return Int(t.column[DType.float64](i).unsafe_ptr())
+
+
+def describe(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """(rows, columns, chunks, names) of a TableView."""
+    var t = TableView(args[0])
+    var names = Python.list()
+    for i in range(t.num_columns()):
+        names.append(t.column_name(i))
+    return Python.tuple(len(t), t.num_columns(), t.num_chunks(), names)
+
+
+def valid_sum(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """(sum of the valid values, nulls) of float64 column `name`, nulls
+    allowed: reads the validity bitmap."""
+    var t = TableView(args[0])
+    var i = t.column_index(String(args[1]))
+    var v = t.column[DType.float64](i, nulls=True)
+    var s = 0.0
+    for r in range(len(v)):
+        if t.is_valid(i, r):
+            s += v[r]
+    return Python.tuple(s, t.null_count(i))
+
+
+def _column_of(
+    obj: PythonObject, name: String
+) raises -> MemoryView[DType.float64, 1, mut=False]:
+    """A view of column `name`; the TableView it came from dies here."""
+    var t = TableView(obj)
+    return t.column[DType.float64](name)
+
+
+def keep_column(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """Views float64 column `name`, drops the TableView, then sums the view
+    (the batches must outlive the TableView while the view lives)."""
+    var v = _column_of(args[0], String(args[1]))
+    var s = 0.0
+    for i in range(len(v)):
+        s += v[i]
+    return s
+
+
 @export
 def PyInit_bftables() abi("C") -> PythonObject:
     try:
@@ -100,6 +167,11 @@ def PyInit_bftables() abi("C") -> PythonObject:
         _ = t.def_py_c_method(py_method[stats], "stats")
         _ = t.def_py_c_method(py_method[address], "address")
         _ = t.def_py_c_method(py_method[set_price], "set_price")
+        m.def_py_c_function(py_method[sum_column], "sum_column")
+        m.def_py_c_function(py_method[column_address], "column_address")
+        m.def_py_c_function(py_method[describe], "describe")
+        m.def_py_c_function(py_method[valid_sum], "valid_sum")
+        m.def_py_c_function(py_method[keep_column], "keep_column")
         return finalize_module(m)
     except e:
         return module_init_error(e)
