@@ -17,6 +17,8 @@ taken between numbers measured in the same run, timed in interleaved rounds, bes
 - the demo: handing a 1024x768 Mojo image to numpy as a view vs through a per-channel copy loop;
 - records: a field summed in Mojo through a ``RecordView`` vs numpy over 10M structured records,
   and ``np.asarray`` vs ``np.array`` of a Mojo ``Records[Particle]`` (bench_records.py);
+- tables: ``pa.table(x)`` and ``pl.DataFrame(x)`` on a Mojo table struct vs on a dict of numpy
+  columns (bench_tables.py);
 - vs peers: the README's ``Grid`` and 2-D float64 ``MemoryView`` acquisitions and sums beside the
   same jobs done by Cython, nanobind and pybind11 (and numpy's own DLPack export), each row with
   the ratio to the fastest peer (bench_peers.py; the peers are built by peer_modules.py).
@@ -54,6 +56,7 @@ import bench_memory_view  # noqa: E402
 import bench_mojo_export  # noqa: E402
 import bench_peers  # noqa: E402
 import bench_records  # noqa: E402
+import bench_tables  # noqa: E402
 import mojo_modules  # noqa: E402
 import peer_modules  # noqa: E402
 import report  # noqa: E402
@@ -71,6 +74,7 @@ NOTES = [
     *bench_demo.NOTES,
     *bench_peers.NOTES,
     *bench_records.NOTES,
+    *bench_tables.NOTES,
 ]
 
 
@@ -214,7 +218,7 @@ def main(argv=None) -> int:
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         other_builds = pool.submit(build_demo_and_peers)
         mojo_modules.build_all([mojo_modules.BFTEST, mojo_modules.MEMORY_VIEW, bench_interop.INTEROP,
-                                bench_records.BFRECORDS, *bench_peers.mojo_sources()], jobs=1)
+                                bench_records.BFRECORDS, bench_tables.TABLES, *bench_peers.mojo_sources()], jobs=1)
         other_builds.result()
     build_seconds = time.perf_counter() - build_started
 
@@ -227,6 +231,7 @@ def main(argv=None) -> int:
         ("MemoryView", lambda: bench_memory_view.measure(report.SIZES, rounds)),
         ("demo", lambda: bench_demo.measure(rounds)),
         ("records", lambda: bench_records.measure(rounds)),
+        (bench_tables.SECTION, lambda: bench_tables.measure(report.SIZES, rounds)),
     ]
     rows: list[Row] = []
     section_seconds = {}

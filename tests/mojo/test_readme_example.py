@@ -52,3 +52,20 @@ def test_readme_records_example(tmp_path, mojo_cache_dir):
                 for line in script.read_text().splitlines()
                 if line.lstrip().startswith("print(") and "#" in line]
     assert run.stdout.splitlines() == expected
+
+
+def test_readme_tables_example(tmp_path, mojo_cache_dir):
+    source = tmp_path / "trades.mojo"
+    source.write_text(readme_block("trades.mojo"))
+    script = tmp_path / "use_trades.py"
+    script.write_text(readme_block("use_trades.py"))
+    built = cached_build(source, mojo_cache_dir)
+    shutil.copy(built, tmp_path / f"trades{extension_suffix()}")
+
+    run = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
+                         text=True, env=compiler_environment(), timeout=120)
+    assert run.returncode == 0, run.stderr
+    expected = [line.split("#", 1)[1].strip()
+                for line in script.read_text().splitlines()
+                if line.lstrip().startswith("print(") and "#" in line]
+    assert run.stdout.splitlines() == expected
