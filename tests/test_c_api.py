@@ -66,8 +66,8 @@ def api():
 
 
 def test_capsule_name_and_version(api):
-    assert api.version_major == 1 and api.version_minor == 1  # 1.1: the table entries
-    assert _core.API_VERSION == (1, 1)
+    assert api.version_major == 1 and api.version_minor == 2  # 1.2: the table entries
+    assert _core.API_VERSION == (1, 2)
     assert api.size == ctypes.sizeof(BfApi) + 5 * 8  # interop, dlpack, arrow, 2 table entries
     assert api.size >= ctypes.sizeof(BfApi)  # every function this test knows is filled in
     get = ctypes.pythonapi.PyCapsule_GetPointer

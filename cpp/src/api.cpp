@@ -83,6 +83,14 @@ const BfApi api_table = {
     c_acquire_arrow_table,
 };
 
+// Offsets Mojo (api.mojo) mirrors for the 1.2 entries.
+static_assert(offsetof(BfApi, install_table_interop) == 96, "BfApi layout (Mojo mirrors it)");
+static_assert(offsetof(BfApi, acquire_arrow_table) == 104, "BfApi layout (Mojo mirrors it)");
+static_assert(sizeof(BfColumn) == 24 && sizeof(BfArrowChunk) == 64 &&
+                  offsetof(BfArrowChunk, null_count) == 56 && sizeof(BfArrowTable) == 40 &&
+                  offsetof(BfArrowTable, chunks) == 32,
+              "table structs (table.mojo and table_view.mojo read them by offset)");
+
 }  // namespace
 
 void bind_api(nb::module_ &m) {

@@ -242,10 +242,10 @@ struct BfApi:
     """acquire_arrow(obj, flags, out, acq) -> int (like `acquire`, through
     __arrow_c_array__). Address; call with `call_acquire_arrow`."""
     var _install_table_interop: Int
-    """install_table_interop(type, describe, release) -> int (1.1): the Arrow
+    """install_table_interop(type, describe, release) -> int (1.2): the Arrow
     methods of a table type. Call through `install_table_interop`."""
     var _acquire_arrow_table: Int
-    """acquire_arrow_table(obj, acq, table) -> int (1.1): an Arrow table read
+    """acquire_arrow_table(obj, acq, table) -> int (1.2): an Arrow table read
     in place. Call through `call_acquire_arrow_table`."""
 
     def has(self, field_offset: Int) -> Bool:
@@ -276,9 +276,9 @@ struct BfApi:
     comptime OFFSET_ACQUIRE_ARROW = 88
     """Byte offset of `acquire_arrow`."""
     comptime OFFSET_INSTALL_TABLE_INTEROP = 96
-    """Byte offset of `install_table_interop` (contract 1.1)."""
+    """Byte offset of `install_table_interop` (contract 1.2)."""
     comptime OFFSET_ACQUIRE_ARROW_TABLE = 104
-    """Byte offset of `acquire_arrow_table` (contract 1.1)."""
+    """Byte offset of `acquire_arrow_table` (contract 1.2)."""
     comptime SIZE_1_0 = 72
     """sizeof(BfApi) of contract 1.0: what this package requires."""
 
@@ -369,13 +369,13 @@ struct BfApi:
             release: Address of the release callback.
 
         Raises:
-            If the core is older than contract 1.1 or refuses.
+            If the core is older than contract 1.2 or refuses.
         """
-        if Int(self.version_minor) < 1 or not self.has(
+        if Int(self.version_minor) < 2 or not self.has(
             Self.OFFSET_INSTALL_TABLE_INTEROP
         ):
             raise Error(
-                "bufferable: tables need the core's C API 1.1; this core is ",
+                "bufferable: tables need the core's C API 1.2; this core is ",
                 self.version_major,
                 ".",
                 self.version_minor,
@@ -409,13 +409,13 @@ struct BfApi:
             0, or -1 with a Python exception set.
 
         Raises:
-            If the core is older than contract 1.1.
+            If the core is older than contract 1.2.
         """
-        if Int(self.version_minor) < 1 or not self.has(
+        if Int(self.version_minor) < 2 or not self.has(
             Self.OFFSET_ACQUIRE_ARROW_TABLE
         ):
             raise Error(
-                "bufferable: TableView needs the core's C API 1.1; this core",
+                "bufferable: TableView needs the core's C API 1.2; this core",
                 " is ",
                 self.version_major,
                 ".",

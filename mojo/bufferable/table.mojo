@@ -24,8 +24,9 @@ from std.reflection import reflect
 from ._private import PyObjectPtr, RawPointer, object_address
 from .api import ERROR_BUFFER, ERROR_VALUE, bf_api, load_api, set_error
 from .export_counter import ExportCounter
-from .python_type import _function_address, _storage
-from .record_format import _letter, _same_type
+from .bindings import _function_address, _storage
+from .dtype import struct_letter
+from .record_format import _same_type
 
 
 comptime _COLUMN_DTYPES = (
@@ -134,7 +135,7 @@ def _describe[
         comptime if i != lock:
             comptime dtype = _column_dtype[r.field_at[i].T]()
             comptime name = get_static_string[r.field_names()[i]]()
-            comptime letter = _letter[dtype]()
+            comptime letter = struct_letter[dtype]()
             ref column = rebind[List[Scalar[dtype]]](r.field_ref[i](value))
             if rows < 0:
                 rows = len(column)

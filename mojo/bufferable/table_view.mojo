@@ -26,10 +26,12 @@ from std.ffi import c_char
 from std.python import PythonObject
 
 from ._private import RawPointer, object_address
+from .acquire import checked_geometry
 from .api import AcquisitionPtr, bf_api, load_api
 from .buffer import Buffer
-from .errors import buffer_error, index_error, value_error
-from .memory_view import MemoryView, _pending_python_error
+from .errors import buffer_error, index_error, pending_python_error, value_error
+from .layout import MemoryLayout
+from .memory_view import MemoryView
 
 
 @always_inline
@@ -78,7 +80,7 @@ struct TableView(Movable, Sized):
             Pointer(to=table).unsafe_origin_cast[MutUnsafeAnyOrigin](),
         )
         if rc != 0:
-            raise _pending_python_error(String("TableView: "))
+            raise pending_python_error(String("TableView: "))
         self._acquisition = acquisition
         self._table = table
 
@@ -310,11 +312,13 @@ struct TableView(Movable, Sized):
         ref api = bf_api()
         api.acquisition_incref(self._acquisition)
         try:
-            var view = MemoryView[dtype, 1, mut=False]._from_descriptor(
-                desc, self._acquisition, String("column '", name, "'")
-            )
+            var geometry = checked_geometry[
+                dtype, 1, MemoryLayout.STRIDED, False
+            ](desc, None)
             _ = shape  # read through desc.shape until here
-            return view^
+            return MemoryView[dtype, 1, mut=False]._from_geometry(
+                geometry, self._acquisition
+            )
         except e:
             api.acquisition_decref(self._acquisition)
             raise e^

@@ -48,7 +48,7 @@ extern "C" {
 /* A change of major version breaks the ABI: a user built for another major must refuse the table. */
 #define BF_API_VERSION_MAJOR 1
 /* Minor versions only append fields to BfApi; a user needing minor m checks version_minor >= m. */
-#define BF_API_VERSION_MINOR 1
+#define BF_API_VERSION_MINOR 2
 
 /* Name of the capsule holding `const BfApi *`, attribute `_C_API` of module `bufferable._core`. */
 #define BF_API_CAPSULE_NAME "bufferable._core._C_API"
@@ -320,7 +320,7 @@ typedef struct {
    * Always returns -1, so `return api->set_error(...)` reads naturally. */
   int (*set_error)(int kind, const char *message);
 
-  /* --- DLPack and Arrow --- */
+  /* --- DLPack and Arrow (appended in 1.1) --- */
 
   /* Give `type` (whose instances export the buffer protocol) the methods __dlpack__,
    * __dlpack_device__, __arrow_c_schema__, __arrow_c_array__ and __arrow_c_stream__ (1-D: a
@@ -342,7 +342,7 @@ typedef struct {
    * and calls its release callback exactly once. GIL required. */
   int (*acquire_arrow)(struct _object *obj, int flags, BfBuffer *out, BfAcquisition **acq);
 
-  /* --- appended in 1.1 --- */
+  /* --- appended in 1.2 --- */
 
   /* Give `type` the Arrow PyCapsule methods of a table: __arrow_c_schema__ (a struct with one
    * field per column), __arrow_c_array__ (a struct array whose children point at the columns'
