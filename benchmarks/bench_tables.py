@@ -11,7 +11,6 @@ run.py's sweep.
 """
 from __future__ import annotations
 
-import argparse
 import gc
 import sys
 from pathlib import Path
@@ -80,11 +79,8 @@ def measure(sizes: dict[str, int] = report.END_SIZES, rounds: report.Rounds = re
 
 
 def main(argv=None) -> int:
-    """Command line entry point: measure, print the table; exit status 1 if a target is missed."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer rounds per measurement (noisier)")
-    args = parser.parse_args(argv)
-    return report.print_report(measure(rounds=report.QUICK if args.quick else report.FULL), NOTES)
+    """Command line entry point: ``[--quick]``, measure, print the table (see ``report.main``)."""
+    return report.main(__doc__, lambda rounds: measure(rounds=rounds), NOTES, argv)
 
 
 if __name__ == "__main__":
