@@ -66,9 +66,10 @@ def api():
 
 
 def test_capsule_name_and_version(api):
-    assert api.version_major == 1 and api.version_minor == 2  # 1.2: the table entries
-    assert _core.API_VERSION == (1, 2)
-    assert api.size == ctypes.sizeof(BfApi) + 5 * 8  # interop, dlpack, arrow, 2 table entries
+    assert api.version_major == 1 and api.version_minor == 3  # 1.3: the error records
+    assert _core.API_VERSION == (1, 3)
+    # interop, dlpack, arrow, 2 table entries, 3 error-record entries
+    assert api.size == ctypes.sizeof(BfApi) + 8 * 8
     assert api.size >= ctypes.sizeof(BfApi)  # every function this test knows is filled in
     get = ctypes.pythonapi.PyCapsule_GetPointer
     get.restype, get.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]

@@ -1,5 +1,11 @@
-// api.cpp -- the BfApi function table, published as the capsule bufferable._core._C_API, and the
-// error helper every C entry point uses.
+// api.cpp -- the BfApi function table, published as the capsule bufferable._core._C_API, the
+// error helper every C entry point uses, and the per-thread error records (note_error,
+// raise_error, reword_error) that let a producer's error keep its Python class, or its very
+// exception object, through code that can only carry text (a Mojo `Error`).
+//
+// A record is (text, class, exception object or NULL), one per thread, replaced by the next
+// note. raise_error only honours it for the exact text it was noted for, so the class of an error
+// whose text a user wrote is never guessed: a plain Exception unless the caller says otherwise.
 //
 // The table is static and constant: Mojo and C/C++ producers read the pointer once and keep it
 // for the life of the process (the core module is never unloaded). The entries are thin C-ABI
@@ -8,29 +14,121 @@
 
 #include <cstddef>
 #include <cstring>
+#include <string>
 
 namespace bf {
 
-int set_error(int kind, const char *message) {
-  PyObject *type;
+namespace {
+
+PyObject *class_of(int kind) {
   switch (kind) {
-    case BF_ERROR_BUFFER: type = PyExc_BufferError; break;
-    case BF_ERROR_VALUE: type = PyExc_ValueError; break;
-    case BF_ERROR_TYPE: type = PyExc_TypeError; break;
-    case BF_ERROR_INDEX: type = PyExc_IndexError; break;
-    case BF_ERROR_MEMORY: type = PyExc_MemoryError; break;
-    case BF_ERROR_RUNTIME: type = PyExc_RuntimeError; break;
-    default:
-      PyErr_Format(PyExc_SystemError, "bufferable set_error: unknown error kind %d (message: %s)",
-                   kind, message ? message : "(null)");
-      return -1;
+    case BF_ERROR_BUFFER: return PyExc_BufferError;
+    case BF_ERROR_VALUE: return PyExc_ValueError;
+    case BF_ERROR_TYPE: return PyExc_TypeError;
+    case BF_ERROR_INDEX: return PyExc_IndexError;
+    case BF_ERROR_MEMORY: return PyExc_MemoryError;
+    case BF_ERROR_RUNTIME: return PyExc_RuntimeError;
+    default: return nullptr;
   }
-  // Decode as UTF-8, replacing invalid bytes rather than failing while reporting a failure.
-  PyObject *msg = PyUnicode_DecodeUTF8(message ? message : "", message ? (Py_ssize_t) strlen(message) : 0,
-                                       "replace");
+}
+
+// Decode as UTF-8, replacing invalid bytes rather than failing while reporting a failure.
+PyObject *message_object(const char *message) {
+  return PyUnicode_DecodeUTF8(message ? message : "", message ? (Py_ssize_t) strlen(message) : 0,
+                              "replace");
+}
+
+int set_class(PyObject *type, const char *message) {
+  PyObject *msg = message_object(message);
   if (!msg) return -1;
   PyErr_SetObject(type, msg);
   Py_DECREF(msg);
+  return -1;
+}
+
+struct ErrorRecord {
+  bool set = false;
+  bool reworded = false;
+  int kind = 0;
+  std::string text;
+  PyObject *exception = nullptr;  // strong reference (taken and dropped under the GIL)
+};
+thread_local ErrorRecord record;
+
+void clear_record() {
+  record.set = false;
+  if (PyObject *exc = record.exception) {
+    record.exception = nullptr;
+    release_with_gil([exc] { Py_DECREF(exc); });
+  }
+}
+
+}  // namespace
+
+int set_error(int kind, const char *message) {
+  PyObject *type = class_of(kind);
+  if (!type) {
+    PyErr_Format(PyExc_SystemError, "bufferable set_error: unknown error kind %d (message: %s)",
+                 kind, message ? message : "(null)");
+    return -1;
+  }
+  return set_class(type, message);
+}
+
+void note_error(int kind, const char *message, PyObject *exception) {
+  clear_record();
+  try {
+    record.text = message ? message : "";
+  } catch (...) {  // out of memory: no record, the error becomes a plain one
+    return;
+  }
+  record.kind = kind;
+  record.reworded = false;
+  record.exception = Py_XNewRef(exception);
+  record.set = true;
+}
+
+void reword_error(const char *message, const char *new_message) {
+  if (!record.set || !message || record.text != message) return;
+  try {
+    record.text = new_message ? new_message : "";
+    record.reworded = true;
+  } catch (...) {
+    clear_record();
+  }
+}
+
+int raise_error(const char *message, int default_kind) {
+  if (!record.set || !message || record.text != message) {
+    clear_record();
+    PyObject *type = class_of(default_kind);
+    return set_class(type ? type : PyExc_Exception, message);
+  }
+  const int kind = record.kind;
+  const bool reworded = record.reworded;
+  PyObject *exc = record.exception;  // our reference, now the caller's
+  record.exception = nullptr;
+  record.set = false;
+  if (!exc) {
+    PyObject *type = class_of(kind);
+    return set_class(type ? type : PyExc_Exception, message);
+  }
+  PyObject *type = (PyObject *) Py_TYPE(exc);
+  if (reworded && PyObject_IsInstance(exc, PyExc_Exception) == 1) {
+    // The same class with the new text, raised from the original.
+    PyObject *msg = message_object(message);
+    PyObject *again = msg ? PyObject_CallOneArg(type, msg) : nullptr;
+    Py_XDECREF(msg);
+    if (again && PyExceptionInstance_Check(again)) {
+      PyException_SetCause(again, exc);  // steals exc
+      PyErr_SetObject(type, again);
+      Py_DECREF(again);
+      return -1;
+    }
+    Py_XDECREF(again);
+    PyErr_Clear();  // the class cannot be built from a message: raise the original itself
+  }
+  PyErr_Restore(Py_NewRef(type), exc, PyException_GetTraceback(exc));
   return -1;
 }
 
@@ -50,6 +148,15 @@ PyObject *c_acquisition_object(BfAcquisition *acq) { return acquisition_object(a
 int c_parse_format(const char *format, BfFormatInfo *out) { return parse_format(format, out); }
 int c_set_error(int kind, const char *message) { return set_error(kind, message); }
 int c_install_interop(PyObject *type) { return install_interop(type); }
+void c_note_error(int kind, const char *message, PyObject *exception) {
+  note_error(kind, message, exception);
+}
+int c_raise_error(const char *message, int default_kind) {
+  return raise_error(message, default_kind);
+}
+void c_reword_error(const char *message, const char *new_message) {
+  reword_error(message, new_message);
+}
 int c_acquire_dlpack(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq) {
   return acquire_dlpack(obj, flags, out, acq);
 }
@@ -81,11 +188,18 @@ const BfApi api_table = {
     c_acquire_arrow,
     c_install_table_interop,
     c_acquire_arrow_table,
+    c_note_error,
+    c_raise_error,
+    c_reword_error,
 };
 
 // Offsets Mojo (api.mojo) mirrors for the 1.2 entries.
 static_assert(offsetof(BfApi, install_table_interop) == 96, "BfApi layout (Mojo mirrors it)");
 static_assert(offsetof(BfApi, acquire_arrow_table) == 104, "BfApi layout (Mojo mirrors it)");
+// ... and for the 1.3 entries.
+static_assert(offsetof(BfApi, note_error) == 112, "BfApi layout (Mojo mirrors it)");
+static_assert(offsetof(BfApi, raise_error) == 120, "BfApi layout (Mojo mirrors it)");
+static_assert(offsetof(BfApi, reword_error) == 128, "BfApi layout (Mojo mirrors it)");
 static_assert(sizeof(BfColumn) == 24 && sizeof(BfArrowChunk) == 64 &&
                   offsetof(BfArrowChunk, null_count) == 56 && sizeof(BfArrowTable) == 40 &&
                   offsetof(BfArrowTable, chunks) == 32,

@@ -84,6 +84,9 @@ int acquire_arrow_table(PyObject *obj, BfAcquisition **acq, const BfArrowTable *
 
 // api.cpp: the BfApi table and its capsule; error helpers.
 int set_error(int kind, const char *message);
+void note_error(int kind, const char *message, PyObject *exception);
+int raise_error(const char *message, int default_kind);
+void reword_error(const char *message, const char *new_message);
 void bind_api(nb::module_ &m);
 
 }  // namespace bf

@@ -48,7 +48,7 @@ extern "C" {
 /* A change of major version breaks the ABI: a user built for another major must refuse the table. */
 #define BF_API_VERSION_MAJOR 1
 /* Minor versions only append fields to BfApi; a user needing minor m checks version_minor >= m. */
-#define BF_API_VERSION_MINOR 2
+#define BF_API_VERSION_MINOR 3
 
 /* Name of the capsule holding `const BfApi *`, attribute `_C_API` of module `bufferable._core`. */
 #define BF_API_CAPSULE_NAME "bufferable._core._C_API"
@@ -329,7 +329,8 @@ typedef struct {
    * GIL required. Returns 0, or -1 (TypeError if `type` is not a buffer-exporting type). */
   int (*install_interop)(struct _object *type);
 
-  /* Like acquire, but through DLPack: calls obj.__dlpack__(max_version=(1, 1)) (falling back to
+  /* Like acquire, but through DLPack: uses the C exchange API of obj's type when it has one
+   * (`__dlpack_c_exchange_api__`), else calls obj.__dlpack__(max_version=(1, 1)) (falling back to
    * the legacy call), requires CPU memory, converts element strides to bytes and the data type to
    * a format ("f", "?", "[ml_dtypes$bfloat16$]", ...). The acquisition owns the managed tensor and
    * calls its deleter exactly once, when its count drops to zero. GIL required. */
@@ -363,6 +364,27 @@ typedef struct {
    * methods, BufferError for a table with row-level nulls or a failed stream). */
   int (*acquire_arrow_table)(struct _object *obj, BfAcquisition **acq,
                              const BfArrowTable **table);
+
+  /* --- appended in 1.3: errors that travel through code that cannot carry a Python exception --- */
+
+  /* Record, for the calling thread, which Python exception the producer's error whose text is
+   * `message` (UTF-8) stands for: `exception` itself when not NULL (a new reference is taken, GIL
+   * required), else a new exception of class `kind` (a BfErrorKind). The record replaces the
+   * thread's previous one. Without an exception it needs no GIL, so a worker thread may record. */
+  void (*note_error)(int kind, const char *message, struct _object *exception);
+
+  /* Set the current Python exception for a producer's error whose text is `message`, and clear
+   * the thread's record: if the record is for this very text, the recorded exception object (the
+   * same object, KeyboardInterrupt included) or one of the recorded class; otherwise a new
+   * exception of class `default_kind` (a BfErrorKind, or 0 for Exception), never a class guessed
+   * from the text. GIL required. Returns -1. */
+  int (*raise_error)(const char *message, int default_kind);
+
+  /* Re-key the calling thread's record from the text `message` to `new_message` (an error that
+   * was reworded keeps its class; an exception object recorded for it is raised as a new
+   * exception of its class with the new text, caused by the original, or as the original itself
+   * when it is not an Exception, e.g. KeyboardInterrupt). No record for `message`: nothing. */
+  void (*reword_error)(const char *message, const char *new_message);
 } BfApi;
 
 #ifdef __cplusplus
