@@ -19,8 +19,8 @@ from .bindings import (
     finalize_module,
     fix_dealloc,
     module_init_error,
-    py_method,
 )
+from .calls import Arguments, py_function, py_method
 from .numpy import to_numpy
 from .layout import MemoryLayout
 from .memory_view import MemoryView

@@ -6,18 +6,24 @@ PyCapsule interface. `checked_geometry` checks a description against a view's
 compile-time parameters (element type and byte order, rank, writability,
 layout, whole-element strides, alignment) and converts it into the view's
 geometry, strides counted in elements. Every refusal raises an error whose
-"Class: " prefix names the Python class (see `bufferable.errors`).
+Python class is recorded (see `bufferable.errors`).
 """
 
-from std.ffi import c_char, c_int
+from std.ffi import c_char, c_int, external_call
 from std.python import Python, PythonObject
 from std.sys.info import align_of, size_of
 
 from ._private import object_address
 from .api import AcquisitionPtr, BfApi, FormatInfo, bf_api, load_api
 from .buffer import Buffer, BufferFlags
-from .dtype import dlpack_type, element_name
-from .errors import buffer_error, pending_python_error, type_error, value_error
+from .dtype import dlpack_type, dtype_format, element_name
+from .errors import (
+    buffer_error,
+    pending_python_error,
+    reworded,
+    type_error,
+    value_error,
+)
 from .layout import (
     MemoryLayout,
     c_strides,
@@ -75,16 +81,14 @@ def type_name(obj: PythonObject) -> String:
         return "?"
 
 
-def _cannot_view(text: String, name: String, obj: PythonObject) -> Error:
+def _cannot_view(error: Error, name: String, obj: PythonObject) -> Error:
     """The error for a refused acquisition: "name: cannot view 'type': "
-    inserted after the "Class: " prefix of `text` (the pending exception)."""
-    var colon = text.find(": ")
-    var head = String("")
-    var tail = text
-    if colon > 0 and text[byte=0:colon].find(" ") < 0:
-        head = String(text[byte = 0 : colon + 2])
-        tail = String(text[byte = colon + 2 :])
-    return Error(head, name, ": cannot view '", type_name(obj), "': ", tail)
+    before the text of `error` (the exporter's exception, whose class or
+    object it keeps)."""
+    return reworded(
+        error,
+        String(name, ": cannot view '", type_name(obj), "': ", String(error)),
+    )
 
 
 def _read_only_error(name: String, source: String) -> Error:
@@ -99,17 +103,26 @@ def _read_only_error(name: String, source: String) -> Error:
     )
 
 
-def acquire(
-    obj: PythonObject, via: Int, writable: Bool, name: String
-) raises -> Tuple[Buffer, AcquisitionPtr]:
-    """Acquires the memory `obj` exports, through the core.
+comptime NameFunction = def() thin -> String
+"""Names a view in messages (called only when an error is raised)."""
+
+
+def acquire[
+    name_of: NameFunction
+](obj: PythonObject, via: Int, writable: Bool) raises -> Tuple[
+    Buffer, AcquisitionPtr
+]:
+    """Acquires the memory `obj` exports, through the core. Builds no string
+    and makes no Python call unless it raises.
+
+    Parameters:
+        name_of: The view's name, for messages.
 
     Args:
         obj: The exporter.
         via: `VIA_BUFFER`, `VIA_DLPACK` or `VIA_ARROW`.
         writable: Through the buffer protocol: ask for a writable buffer
             (DLPack and Arrow report writability in the description).
-        name: The view's name, for messages.
 
     Returns:
         The description, and the acquisition (one reference, for the caller
@@ -141,7 +154,7 @@ def acquire(
     ):
         raise type_error(
             String(
-                name,
+                name_of(),
                 ": the installed bufferable core cannot acquire through ",
                 "DLPack" if via == VIA_DLPACK else "the Arrow PyCapsule interface",
                 " (it predates it: reinstall bufferable)",
@@ -159,7 +172,7 @@ def acquire(
         return (desc^, acquisition)
     # Take the pending exception before any other Python call (the type-name
     # lookup must not run with an exception set).
-    var text = String(pending_python_error(String("")))
+    var error = pending_python_error(String(""))
     if writable and via == VIA_BUFFER:
         # A read-only buffer refuses WRITABLE with whatever class its
         # exporter picked (numpy: ValueError). Ask again without it: if that
@@ -174,10 +187,10 @@ def acquire(
             var readonly = desc.readonly != 0
             api.acquisition_decref(acquisition)
             if readonly:
-                raise _read_only_error(name, type_name(obj))
+                raise _read_only_error(name_of(), type_name(obj))
         else:
-            _ = pending_python_error(String(""))
-    raise _cannot_view(text, name, obj)
+            external_call["PyErr_Clear", NoneType]()
+    raise _cannot_view(error, name_of(), obj)
 
 
 def _any_origin(
@@ -266,51 +279,53 @@ def checked_geometry[
                         " strided array first (e.g. numpy.array(obj))",
                     )
                 )
-    # The element type, byte order included.
-    var info = FormatInfo()
-    if (
-        bf_api().parse_format(
-            _any_origin(desc.format),
-            Pointer(to=info).unsafe_origin_cast[MutUnsafeAnyOrigin](),
-        )
-        != 0
-    ):
-        raise pending_python_error(
-            String(
-                view_name[dtype, rank, layout, mut](),
-                ": the buffer's format is invalid: ",
+    # The element type, byte order included: the grammar only when the format
+    # is not the element's own letter (optionally after '@', '=' or '<').
+    if not _is_native_format[dtype](desc):
+        var info = FormatInfo()
+        if (
+            bf_api().parse_format(
+                _any_origin(desc.format),
+                Pointer(to=info).unsafe_origin_cast[MutUnsafeAnyOrigin](),
             )
-        )
-    comptime expected = dlpack_type[dtype]()
-    var code = Int(info.dtype.code)
-    var bits = Int(info.dtype.bits)
-    if code != expected[0] or bits != expected[1]:
-        raise value_error(
-            String(
-                view_name[dtype, rank, layout, mut](),
-                ": the buffer's format '",
-                _format_text(desc),
-                "' is ",
-                element_name(code, bits),
-                ", not ",
-                dtype,
+            != 0
+        ):
+            raise pending_python_error(
+                String(
+                    view_name[dtype, rank, layout, mut](),
+                    ": the buffer's format is invalid: ",
+                )
             )
-        )
-    if info.native_order == 0:
-        var big = info.byteorder == c_char(ord(">")) or info.byteorder == c_char(
-            ord("!")
-        )
-        raise value_error(
-            String(
-                view_name[dtype, rank, layout, mut](),
-                ": the buffer's format '",
-                _format_text(desc),
-                "' is ",
-                "big" if big else "non-native",
-                "-endian, and this machine is little-endian; convert it",
-                " first (e.g. numpy: a.astype(a.dtype.newbyteorder('=')))",
+        comptime expected = dlpack_type[dtype]()
+        var code = Int(info.dtype.code)
+        var bits = Int(info.dtype.bits)
+        if code != expected[0] or bits != expected[1]:
+            raise value_error(
+                String(
+                    view_name[dtype, rank, layout, mut](),
+                    ": the buffer's format '",
+                    _format_text(desc),
+                    "' is ",
+                    element_name(code, bits),
+                    ", not ",
+                    dtype,
+                )
             )
-        )
+        if info.native_order == 0:
+            var big = info.byteorder == c_char(ord(">")) or info.byteorder == c_char(
+                ord("!")
+            )
+            raise value_error(
+                String(
+                    view_name[dtype, rank, layout, mut](),
+                    ": the buffer's format '",
+                    _format_text(desc),
+                    "' is ",
+                    "big" if big else "non-native",
+                    "-endian, and this machine is little-endian; convert it",
+                    " first (e.g. numpy: a.astype(a.dtype.newbyteorder('=')))",
+                )
+            )
     if Int(desc.itemsize) != itemsize:
         raise value_error(
             String(
@@ -404,6 +419,29 @@ def checked_geometry[
                 )
             )
     return Geometry[rank](address, shape^, strides^)
+
+
+@always_inline
+def _is_native_format[dtype: DType](desc: Buffer) -> Bool:
+    """Tells whether the description's format is `dtype_format[dtype]()`,
+    alone or after a native byte-order character ('@', '=', '<' on this
+    little-endian machine); False (parse it) for anything else."""
+    comptime expected = dtype_format[dtype]()
+    if not desc.format:
+        return False
+    var p = desc.format.value().unsafe_bitcast[UInt8]()
+    var start = 0
+    var first = p[unsafe_offset=0]
+    if first == UInt8(ord("@")) or first == UInt8(ord("=")) or first == UInt8(
+        ord("<")
+    ):
+        start = 1
+    comptime n = expected.byte_length()
+    var e = expected.unsafe_ptr()
+    comptime for i in range(n):
+        if p[unsafe_offset=start + i] != e[unsafe_offset=i]:
+            return False
+    return p[unsafe_offset=start + n] == 0
 
 
 def _format_text(desc: Buffer) -> String:

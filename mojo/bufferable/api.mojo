@@ -61,20 +61,17 @@ struct ErrorClass(ImplicitlyCopyable):
 
     var kind: Int
     """The `ERROR_*` kind (C's `BfErrorKind`)."""
-    var prefix: StaticString
-    """The "Class: " prefix of a Mojo error that names the class (see
-    `bufferable.errors`)."""
     var exception: StaticString
     """CPython's exception object (`PyExc_...`)."""
 
 
 comptime ERROR_CLASSES = (
-    ErrorClass(ERROR_BUFFER, "BufferError: ", "PyExc_BufferError"),
-    ErrorClass(ERROR_VALUE, "ValueError: ", "PyExc_ValueError"),
-    ErrorClass(ERROR_TYPE, "TypeError: ", "PyExc_TypeError"),
-    ErrorClass(ERROR_INDEX, "IndexError: ", "PyExc_IndexError"),
-    ErrorClass(ERROR_MEMORY, "MemoryError: ", "PyExc_MemoryError"),
-    ErrorClass(ERROR_RUNTIME, "RuntimeError: ", "PyExc_RuntimeError"),
+    ErrorClass(ERROR_BUFFER, "PyExc_BufferError"),
+    ErrorClass(ERROR_VALUE, "PyExc_ValueError"),
+    ErrorClass(ERROR_TYPE, "PyExc_TypeError"),
+    ErrorClass(ERROR_INDEX, "PyExc_IndexError"),
+    ErrorClass(ERROR_MEMORY, "PyExc_MemoryError"),
+    ErrorClass(ERROR_RUNTIME, "PyExc_RuntimeError"),
 )
 """Every `ERROR_*` kind, one row each."""
 
@@ -247,6 +244,15 @@ struct BfApi:
     var _acquire_arrow_table: Int
     """acquire_arrow_table(obj, acq, table) -> int (1.2): an Arrow table read
     in place. Call through `call_acquire_arrow_table`."""
+    var _note_error: Int
+    """note_error(kind, message, exception) (1.3): record which Python exception
+    an error text stands for. Call through `note_error`."""
+    var _raise_error: Int
+    """raise_error(message, default_kind) -> int: set the recorded exception
+    for an error text. Call through `raise_error`."""
+    var _reword_error: Int
+    """reword_error(message, new_message): move the record to a new text.
+    Call through `reword_error`."""
 
     def has(self, field_offset: Int) -> Bool:
         """Tells whether the core filled the field at `field_offset` (fields
@@ -279,6 +285,12 @@ struct BfApi:
     """Byte offset of `install_table_interop` (contract 1.2)."""
     comptime OFFSET_ACQUIRE_ARROW_TABLE = 104
     """Byte offset of `acquire_arrow_table` (contract 1.2)."""
+    comptime OFFSET_NOTE_ERROR = 112
+    """Byte offset of `note_error` (contract 1.3)."""
+    comptime OFFSET_RAISE_ERROR = 120
+    """Byte offset of `raise_error` (contract 1.3)."""
+    comptime OFFSET_REWORD_ERROR = 128
+    """Byte offset of `reword_error` (contract 1.3)."""
     comptime SIZE_1_0 = 72
     """sizeof(BfApi) of contract 1.0: what this package requires."""
 
@@ -298,6 +310,90 @@ struct BfApi:
             def(PyObjectPtr) thin abi("C") -> c_int
         ]()[]
         return f(type_object)
+
+    def note_error(
+        self, kind: Int, message: String, exception: PyObjectPtr
+    ):
+        """Records, for this thread, the Python exception an error text stands
+        for (nothing if the core lacks the function).
+
+        Args:
+            kind: An `ERROR_*` kind (used when `exception` is NULL).
+            message: The error's text.
+            exception: The exception object (borrowed; NULL for none). Not
+                NULL only while holding the GIL.
+        """
+        if not self.has(Self.OFFSET_NOTE_ERROR):
+            return
+        var m = message.copy()
+        var f = Pointer(to=self._note_error).unsafe_bitcast[
+            def(
+                c_int, Pointer[c_char, MutUnsafeAnyOrigin], PyObjectPtr
+            ) thin abi("C") -> None
+        ]()[]
+        f(
+            c_int(kind),
+            Pointer[c_char, MutUnsafeAnyOrigin](
+                unsafe_from_address=Int(m.as_c_string_span().ptr())
+            ),
+            exception,
+        )
+        _ = m^
+
+    def raise_error(self, message: String, default_kind: Int) -> c_int:
+        """Sets the Python exception recorded for an error text, or one of
+        class `default_kind` (0: Exception) when none was recorded for it.
+        Needs the GIL.
+
+        Args:
+            message: The error's text.
+            default_kind: The `ERROR_*` kind for an unrecorded text.
+
+        Returns:
+            -1.
+        """
+        if not self.has(Self.OFFSET_RAISE_ERROR):
+            return set_error(default_kind, message)
+        var m = message.copy()
+        var f = Pointer(to=self._raise_error).unsafe_bitcast[
+            def(Pointer[c_char, MutUnsafeAnyOrigin], c_int) thin abi("C") -> c_int
+        ]()[]
+        var rc = f(
+            Pointer[c_char, MutUnsafeAnyOrigin](
+                unsafe_from_address=Int(m.as_c_string_span().ptr())
+            ),
+            c_int(default_kind),
+        )
+        _ = m^
+        return rc
+
+    def reword_error(self, message: String, new_message: String):
+        """Moves this thread's record from one error text to another.
+
+        Args:
+            message: The text the record is for.
+            new_message: The text of the error that replaces it.
+        """
+        if not self.has(Self.OFFSET_REWORD_ERROR):
+            return
+        var a = message.copy()
+        var b = new_message.copy()
+        var f = Pointer(to=self._reword_error).unsafe_bitcast[
+            def(
+                Pointer[c_char, MutUnsafeAnyOrigin],
+                Pointer[c_char, MutUnsafeAnyOrigin],
+            ) thin abi("C") -> None
+        ]()[]
+        f(
+            Pointer[c_char, MutUnsafeAnyOrigin](
+                unsafe_from_address=Int(a.as_c_string_span().ptr())
+            ),
+            Pointer[c_char, MutUnsafeAnyOrigin](
+                unsafe_from_address=Int(b.as_c_string_span().ptr())
+            ),
+        )
+        _ = a^
+        _ = b^
 
     def call_acquire_dlpack(
         self,
@@ -569,6 +665,22 @@ def bf_api() -> ref[MutUntrackedOrigin] BfApi:
     if address == 0:
         address = _api_slow()
     return Pointer[BfApi, MutUntrackedOrigin](unsafe_from_address=address)[]
+
+
+def loaded_api() -> Int:
+    """Returns the address of the core's table if some module of this process
+    loaded it, else 0 (never imports anything, never raises).
+
+    Returns:
+        The table's address, or 0.
+    """
+    var table = _api_cache()[]
+    if table == 0:
+        var recorded = get_global[_GLOBAL_NAME, _init_api, _destroy_api]()
+        if recorded:
+            table = Int(recorded.value())
+            _api_cache()[] = table
+    return table
 
 
 def set_error(kind: Int, message: String) -> c_int:

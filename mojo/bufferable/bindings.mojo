@@ -264,41 +264,6 @@ def _has_getbuffer(type_object: PythonObject) raises -> Bool:
     return slot != 0
 
 
-comptime PyMethodFunction = def(
-    mut PythonObject, mut PythonObject
-) thin raises -> PythonObject
-"""A method taking (self, args tuple) as Python objects (`py_method` wraps it)."""
-
-
-def py_method[
-    func: PyMethodFunction
-](py_self: PyObjectPtr, args: PyObjectPtr) abi("C") -> PyObjectPtr:
-    """A C-ABI method (for `PythonTypeBuilder.def_py_c_method`) that calls
-    `func` and raises its errors in Python with the class they name:
-    `raise buffer_error("...")` becomes BufferError (Mojo 1.2.0's own method
-    wrappers turn every error into a plain Exception).
-
-    Parameters:
-        func: `def(mut self: PythonObject, mut args: PythonObject) raises ->
-            PythonObject`; get the struct with
-            `self.downcast_value_ptr[T]()`.
-
-    Args:
-        py_self: The instance (borrowed).
-        args: The positional arguments tuple (borrowed).
-
-    Returns:
-        A new reference to the result, or NULL with an exception set.
-    """
-    var s = PythonObject(from_borrowed=py_self)
-    var a = PythonObject(from_borrowed=args)
-    try:
-        return func(s, a).steal_data()
-    except e:
-        _ = set_python_error(e, 0)
-        return PyObjectPtr()
-
-
 def module_init_error(error: Error) -> PythonObject:
     """Reports a failed module initialization to Python as ImportError
     (instead of aborting the process): return its result from

@@ -1,22 +1,65 @@
 """Errors crossing between Python and Mojo, both ways, keeping their class.
 
-Mojo -> Python: a Mojo `raise` inside a function bound with Mojo 1.2.0's `def_method`
-reaches Python as a plain `Exception`. bufferable's convention: an `Error`
-whose message starts with a Python exception class name and ": " (as the
-standard library's own argument checks do: "TypeError: ...") is raised in
-Python as that class by the wrappers of this package (`py_method`, the
-buffer slots). `buffer_error("...")` etc. build such errors, and `set_python_error` raises
-one in Python.
+A Mojo `Error` carries only text, and Mojo 1.2.0's own wrappers raise every
+error in Python as a plain `Exception`. bufferable carries the class out of
+band: `buffer_error("...")` and its siblings record, in the core, for the
+calling thread, that this very text stands for a BufferError (ValueError, ...),
+and `pending_python_error` records the Python exception object a failed
+Python call left pending. The wrappers of this package (`py_method`,
+`py_function`, the buffer slots) then raise, through `set_python_error`, the
+recorded exception for the text of the error they caught: the same object
+for a Python exception (KeyboardInterrupt included), the recorded class for
+bufferable's own errors, and a plain Exception (or the slot's default class)
+for any error nobody recorded. A class is never read from the text, so an
+error whose message a user wrote ("IndexError: ...") stays what it is.
 
-Python -> Mojo: `pending_python_error` turns the exception a Python call left
-pending into such an error, so it can travel through Mojo code and reach
-Python again with its class.
+Rewording an error (`reworded`) moves its record to the new text. An error
+caught and dropped leaves its record until the thread records the next one.
+
+Mojo 1.2.0's standard library converts a failed Python call inside its own
+API (`Int(py=x)`, `obj[i]`, `obj.attr`, calls) into `Error(str(exception))`
+and clears the exception before user code sees it: those errors reach Python
+as a plain Exception with the exception's message. bufferable's own
+conversions (`Arguments[i]`, `Arguments.int(i)`) keep the class.
 """
 
 from std.ffi import c_int, external_call
 from std.python import Python
 
-from .api import ERROR_CLASSES, set_error
+from ._private import PyObjectPtr, object_at
+from .api import (
+    BfApi,
+    ERROR_BUFFER,
+    ERROR_INDEX,
+    ERROR_TYPE,
+    ERROR_VALUE,
+    loaded_api,
+    set_error,
+)
+
+
+def _noted(kind: Int, message: String) -> Error:
+    """Records `message` as an error of class `kind` and returns it."""
+    var table = loaded_api()
+    if table != 0:
+        Pointer[BfApi, MutUntrackedOrigin](unsafe_from_address=table)[].note_error(
+            kind, message, PyObjectPtr()
+        )
+    return Error(message)
+
+
+def python_error(kind: Int, message: String) -> Error:
+    """Builds an error that reaches Python as the class `kind` (any `ERROR_*`
+    of `bufferable.api`) through bufferable's wrappers.
+
+    Args:
+        kind: The class.
+        message: What went wrong.
+
+    Returns:
+        The error, to `raise`.
+    """
+    return _noted(kind, message)
 
 
 def buffer_error(message: String) -> Error:
@@ -28,7 +71,7 @@ def buffer_error(message: String) -> Error:
     Returns:
         The error, to `raise`.
     """
-    return Error("BufferError: ", message)
+    return _noted(ERROR_BUFFER, message)
 
 
 def value_error(message: String) -> Error:
@@ -40,7 +83,7 @@ def value_error(message: String) -> Error:
     Returns:
         The error, to `raise`.
     """
-    return Error("ValueError: ", message)
+    return _noted(ERROR_VALUE, message)
 
 
 def type_error(message: String) -> Error:
@@ -52,7 +95,7 @@ def type_error(message: String) -> Error:
     Returns:
         The error, to `raise`.
     """
-    return Error("TypeError: ", message)
+    return _noted(ERROR_TYPE, message)
 
 
 def index_error(message: String) -> Error:
@@ -64,64 +107,101 @@ def index_error(message: String) -> Error:
     Returns:
         The error, to `raise`.
     """
-    return Error("IndexError: ", message)
+    return _noted(ERROR_INDEX, message)
 
 
-def error_kind(message: StringSlice) -> Tuple[Int, Int]:
-    """Finds the Python class an error message names.
-
-    Args:
-        message: An error's message.
-
-    Returns:
-        (kind, start): an `ERROR_*` of `bufferable.api` (0 when the message
-        names no known class, meaning a plain Exception), and where the text
-        after the "Class: " prefix begins.
-    """
-    comptime for i in range(len(ERROR_CLASSES)):
-        comptime prefix = ERROR_CLASSES[i].prefix
-        if message.startswith(prefix):
-            return (ERROR_CLASSES[i].kind, prefix.byte_length())
-    return (0, 0)
-
-
-def set_python_error(error: Error, default_kind: Int) -> c_int:
-    """Sets the current Python exception from a Mojo error, choosing the class
-    from its "Class: " prefix (or `default_kind` when it has none). Needs the
-    GIL and a loaded core table.
+def reworded(error: Error, message: String) -> Error:
+    """Builds an error with a new text that reaches Python as `error` would
+    have (its recorded class; a recorded exception object is raised as a new
+    exception of its class, caused by the original).
 
     Args:
-        error: The error.
-        default_kind: The `ERROR_*` kind for a message without a prefix.
-
-    Returns:
-        -1.
-    """
-    var text = String(error)
-    var found = error_kind(text)
-    if found[0] == 0:
-        return set_error(default_kind, text)
-    return set_error(found[0], String(text[byte=found[1]:]))
-
-
-def pending_python_error(context: String) -> Error:
-    """Turns the pending Python exception into an `Error` whose "Class: "
-    prefix keeps its class (one of `ERROR_CLASSES`; anything else becomes a
-    plain Exception), and clears it.
-    Needs the GIL and a pending exception.
-
-    Args:
-        context: Text put between the prefix and the exception's message.
+        error: The error being reworded.
+        message: The new text.
 
     Returns:
         The error, to `raise`.
     """
-    ref cpy = Python().cpython()
-    var prefix: StaticString = ""
-    comptime for i in range(len(ERROR_CLASSES)):
-        if not prefix and external_call["PyErr_ExceptionMatches", c_int](
-            cpy.get_error_global(ERROR_CLASSES[i].exception)
-        ) != 0:
-            prefix = ERROR_CLASSES[i].prefix
-    var error = cpy.get_error()
-    return Error(prefix, context, String(error))
+    var table = loaded_api()
+    if table != 0:
+        Pointer[BfApi, MutUntrackedOrigin](unsafe_from_address=table)[].reword_error(
+            String(error), message
+        )
+    return Error(message)
+
+
+def set_python_error(error: Error, default_kind: Int) -> c_int:
+    """Sets the current Python exception for a caught Mojo error: the one
+    recorded for its text (see the module docstring), else a new exception of
+    class `default_kind` (0: Exception) with its text. Needs the GIL.
+
+    Args:
+        error: The error.
+        default_kind: The `ERROR_*` kind for an error nobody recorded.
+
+    Returns:
+        -1.
+    """
+    var table = loaded_api()
+    if table == 0:
+        return set_error(default_kind, String(error))
+    return Pointer[BfApi, MutUntrackedOrigin](unsafe_from_address=table)[].raise_error(
+        String(error), default_kind
+    )
+
+
+def pending_python_error(context: String) -> Error:
+    """Takes the pending Python exception (clearing it) and returns an error
+    whose text is `context` followed by the exception's message, recorded so
+    that the wrappers raise that very exception object (or, once reworded, a
+    new one of its class). Needs the GIL and a pending exception.
+
+    Args:
+        context: Text put before the exception's message.
+
+    Returns:
+        The error, to `raise`.
+    """
+    var kind = Int(0)
+    var value = Int(0)
+    var traceback = Int(0)
+    external_call["PyErr_Fetch", NoneType](
+        Pointer(to=kind), Pointer(to=value), Pointer(to=traceback)
+    )
+    if kind == 0:
+        return Error(context, "(no Python exception was set)")
+    external_call["PyErr_NormalizeException", NoneType](
+        Pointer(to=kind), Pointer(to=value), Pointer(to=traceback)
+    )
+    if traceback != 0:
+        _ = external_call["PyException_SetTraceback", c_int](value, traceback)
+    var text = String(context)
+    var described = external_call["PyObject_Str", Int](value)
+    if described != 0:
+        var size = Int(0)
+        var utf8 = external_call["PyUnicode_AsUTF8AndSize", Int](
+            described, Pointer(to=size)
+        )
+        if utf8 != 0:
+            text += StringSlice(
+                unsafe_from_utf8=Span[Byte, ImmutAnyOrigin](
+                    unsafe_ptr=Pointer[Byte, ImmutAnyOrigin](
+                        unsafe_from_address=utf8
+                    ),
+                    length=size,
+                )
+            )
+        external_call["Py_DecRef", NoneType](described)
+    if external_call["PyErr_Occurred", Int]() != 0:
+        external_call["PyErr_Clear", NoneType]()  # str() itself failed
+    var table = loaded_api()
+    if table != 0:
+        ref api = Pointer[BfApi, MutUntrackedOrigin](unsafe_from_address=table)[]
+        api.note_error(0, text, object_at(value))
+        if context:  # the text is not the exception's own: raise a reworded one
+            api.reword_error(text, text)
+    external_call["Py_DecRef", NoneType](kind)
+    external_call["Py_DecRef", NoneType](value)
+    if traceback != 0:
+        external_call["Py_DecRef", NoneType](traceback)
+    return Error(text^)

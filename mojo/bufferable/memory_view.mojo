@@ -207,7 +207,7 @@ struct MemoryView[
         """Acquires `obj` through `via` and checks it; the view takes over the
         acquisition (released here if the checks refuse it)."""
         comptime assert Self.rank >= 1, "MemoryView: rank must be at least 1"
-        var acquired = acquire(obj, via, Self.mut, Self._name())
+        var acquired = acquire[Self._name](obj, via, Self.mut)
         var acquisition = acquired[1]
         try:
             return Self._from_geometry(

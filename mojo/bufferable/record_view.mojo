@@ -85,7 +85,7 @@ struct RecordView[T: AnyType, rank: Int, *, mut: Bool = True](
             whole, aligned records.
         """
         comptime assert Self.rank >= 1, "RecordView: rank must be at least 1"
-        var acquired = acquire(obj, VIA_BUFFER, Self.mut, Self._name())
+        var acquired = acquire[Self._name](obj, VIA_BUFFER, Self.mut)
         var desc = acquired[0].copy()
         var acquisition = acquired[1]
         try:

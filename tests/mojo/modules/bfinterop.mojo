@@ -5,9 +5,8 @@
 # Arrow arrays. It lives in its own folder so that edits to other test modules
 # do not invalidate its cached build (the cache key covers sibling files).
 #
-# Functions are bound through `py_method`, so a Mojo error whose message
-# starts with "BufferError: ", "ValueError: ", ... reaches Python with that
-# class.
+# Functions are bound through `py_method`, so bufferable's errors reach
+# Python with their class (BufferError, ValueError, ...).
 
 from std.os import abort
 from std.python import Python, PythonObject

@@ -18,6 +18,7 @@ from bufferable import (
     module_init_error,
     py_method,
     to_numpy,
+    type_error,
     value_error,
 )
 from bufferable._private import RawPointer, get_global
@@ -276,7 +277,7 @@ struct Vector(Bufferable, Writable):
     def py_resize(mut py_self: PythonObject, mut args: PythonObject) raises -> PythonObject:
         var self_ptr = py_self.downcast_value_ptr[Vector]()
         if len(args) != 1:
-            raise Error("TypeError: Vector.resize() takes exactly one argument")
+            raise type_error("Vector.resize() takes exactly one argument")
         self_ptr[].resize(Int(py=args[0]))
         return PythonObject(None)
 

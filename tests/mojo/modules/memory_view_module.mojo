@@ -1,9 +1,8 @@
 # Test entry points for bufferable.MemoryView (tests/mojo/test_memory_view.py
 # and benchmarks/bench_memory_view.py): one module, built once per session.
 #
-# Every function is bound through `py_method`, so a Mojo error whose message
-# starts with "BufferError: ", "ValueError: ", ... reaches Python with that
-# class (the tests check classes and messages).
+# Every function is bound through `py_method`, so bufferable's errors reach
+# Python with their class (the tests check classes and messages).
 
 from std.python import Python, PythonObject
 from std.python.bindings import PythonModuleBuilder
