@@ -1,7 +1,7 @@
 # The bufferable side of the benchmarks' MemoryView rows (benchmarks/bench_peers.py): 2-D float64
 # MemoryViews acquired from Python and summed in Mojo, beside the Cython typed-memoryview functions
 # of benchmarks/peers/peer_cython.pyx that do the same. Every function is bound through
-# `py_method`, as a bufferable user binds theirs.
+# `py_function` (METH_FASTCALL), as a bufferable user binds a function called in a loop.
 
 from std.python import PythonObject
 from std.python.bindings import PythonModuleBuilder
@@ -12,61 +12,122 @@ from bufferable import (
     MemoryView,
     finalize_module,
     module_init_error,
-    py_method,
+    py_function,
 )
+from bufferable.calls import Arguments
 
 comptime C = MemoryLayout.C_CONTIGUOUS
 comptime F64Pointer = MemoryView[DType.float64, 2].ElementPointer
 
 
-def _sum_contiguous(p: F64Pointer, n: Int) -> Float64:
-    """Returns the sum of n contiguous float64: 4 SIMD accumulators, then the
-    tail one element at a time."""
-    comptime width = simd_width_of[DType.float64]()
-    comptime block = 4 * width
-    var acc0 = SIMD[DType.float64, width](0)
-    var acc1 = SIMD[DType.float64, width](0)
-    var acc2 = SIMD[DType.float64, width](0)
-    var acc3 = SIMD[DType.float64, width](0)
+comptime WIDTH = simd_width_of[DType.float64]()
+comptime Vector = SIMD[DType.float64, WIDTH]
+
+
+@fieldwise_init
+struct _Sums(Copyable):
+    """Four vector accumulators (independent add chains) and a scalar one."""
+
+    var a0: Vector
+    var a1: Vector
+    var a2: Vector
+    var a3: Vector
+    var scalar: Float64
+
+    def total(self) -> Float64:
+        return ((self.a0 + self.a1) + (self.a2 + self.a3)).reduce_add() + self.scalar
+
+
+def _add_contiguous(mut s: _Sums, p: F64Pointer, n: Int):
+    """Adds n contiguous float64: blocks of four vectors, then single vectors
+    (so a row shorter than a block is still loaded a vector at a time), then
+    the tail one element at a time."""
     var i = 0
-    while i + block <= n:
-        acc0 += p.unsafe_load[width=width, alignment=1](i)
-        acc1 += p.unsafe_load[width=width, alignment=1](i + width)
-        acc2 += p.unsafe_load[width=width, alignment=1](i + 2 * width)
-        acc3 += p.unsafe_load[width=width, alignment=1](i + 3 * width)
-        i += block
-    var total = ((acc0 + acc1) + (acc2 + acc3)).reduce_add()
+    while i + 4 * WIDTH <= n:
+        s.a0 += p.unsafe_load[width=WIDTH, alignment=1](i)
+        s.a1 += p.unsafe_load[width=WIDTH, alignment=1](i + WIDTH)
+        s.a2 += p.unsafe_load[width=WIDTH, alignment=1](i + 2 * WIDTH)
+        s.a3 += p.unsafe_load[width=WIDTH, alignment=1](i + 3 * WIDTH)
+        i += 4 * WIDTH
+    if i + 2 * WIDTH <= n:
+        s.a0 += p.unsafe_load[width=WIDTH, alignment=1](i)
+        s.a1 += p.unsafe_load[width=WIDTH, alignment=1](i + WIDTH)
+        i += 2 * WIDTH
+    if i + WIDTH <= n:
+        s.a2 += p.unsafe_load[width=WIDTH, alignment=1](i)
+        i += WIDTH
     while i < n:
-        total += p[unsafe_offset=i]
+        s.scalar += p[unsafe_offset=i]
         i += 1
-    return total
 
 
-def _sum_strided(p: F64Pointer, n: Int, step: Int) -> Float64:
-    """Returns the sum of n float64 `step` elements apart: 4 scalar
-    accumulators."""
-    var a0: Float64 = 0
-    var a1: Float64 = 0
-    var a2: Float64 = 0
-    var a3: Float64 = 0
-    var q = p
+@always_inline
+def _lanes[odd: Int](p: F64Pointer, offset: Int) -> Vector:
+    """The even (odd = 0) or odd (odd = 1) elements of the 2 * WIDTH
+    contiguous float64 from `offset`."""
+    var halves = p.unsafe_load[width=2 * WIDTH, alignment=1](offset).deinterleave()
+    return rebind[Vector](halves[odd])
+
+
+def _add_every_other(mut s: _Sums, p: F64Pointer, n: Int):
+    """Adds n float64 two elements apart: contiguous loads of 2 * WIDTH split
+    into their even lanes, the last one shifted back one element (its odd
+    lanes) so that nothing past element 2 * (n - 1) is read."""
     var i = 0
+    while i + 2 * WIDTH <= n - 1:
+        s.a0 += _lanes[0](p, 2 * i)
+        s.a1 += _lanes[0](p, 2 * i + 2 * WIDTH)
+        i += 2 * WIDTH
+    if i + WIDTH <= n - 1:
+        s.a2 += _lanes[0](p, 2 * i)
+        i += WIDTH
+    if i >= 1 and i + WIDTH == n:
+        s.a3 += _lanes[1](p, 2 * i - 1)
+        i += WIDTH
+    while i < n:
+        s.scalar += p[unsafe_offset=2 * i]
+        i += 1
+
+
+def _add_strided(mut s: _Sums, p: F64Pointer, n: Int, step: Int):
+    """Adds n float64 `step` elements apart, four at a time."""
+    var i = 0
+    var q = p
     while i + 4 <= n:
-        a0 += q[]
-        a1 += q[unsafe_offset=step]
-        a2 += q[unsafe_offset=2 * step]
-        a3 += q[unsafe_offset=3 * step]
+        s.a0[0] += q[]
+        s.a1[0] += q[unsafe_offset=step]
+        s.a2[0] += q[unsafe_offset=2 * step]
+        s.a3[0] += q[unsafe_offset=3 * step]
         q = q.unsafe_offset(4 * step)
         i += 4
-    var total = (a0 + a1) + (a2 + a3)
     while i < n:
-        total += q[]
+        s.scalar += q[]
         q = q.unsafe_offset(step)
         i += 1
-    return total
 
 
-def acquire(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+def _sum_2d(v: MemoryView[DType.float64, 2, mut=False]) -> Float64:
+    """Sums every element of a 2-D view, the accumulators carried across rows
+    (one reduction at the end, however short the rows)."""
+    var s = _Sums(Vector(0), Vector(0), Vector(0), Vector(0), 0.0)
+    var rows = v.dim(0)
+    var cols = v.dim(1)
+    var step = v.stride(1)
+    if step == 1 and v.stride(0) == cols:  # one contiguous run
+        _add_contiguous(s, v.unsafe_ptr(), rows * cols)
+        return s.total()
+    for r in range(rows):
+        var row = v.unsafe_ptr().unsafe_offset(r * v.stride(0))
+        if step == 1:
+            _add_contiguous(s, row, cols)
+        elif step == 2:
+            _add_every_other(s, row, cols)
+        else:
+            _add_strided(s, row, cols, step)
+    return s.total()
+
+
+def acquire(module: PythonObject, args: Arguments) raises -> PythonObject:
     """Acquires a strided MemoryView[float64, 2] of args[0] and releases it.
 
     Args:
@@ -83,7 +144,7 @@ def acquire(mut module: PythonObject, mut args: PythonObject) raises -> PythonOb
     return v.dim(0)
 
 
-def acquire_c(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+def acquire_c(module: PythonObject, args: Arguments) raises -> PythonObject:
     """Acquires a C_CONTIGUOUS MemoryView[float64, 2] of args[0] and releases it.
 
     Args:
@@ -100,9 +161,10 @@ def acquire_c(mut module: PythonObject, mut args: PythonObject) raises -> Python
     return v.dim(0)
 
 
-def sum_strided(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+def sum_strided(module: PythonObject, args: Arguments) raises -> PythonObject:
     """Sums any 2-D float64 buffer through a strided MemoryView, row by row:
-    SIMD loads when a row is contiguous, a pointer walk otherwise.
+    SIMD loads when rows are contiguous or every other element, a pointer
+    walk otherwise.
 
     Args:
         module: The module (unused).
@@ -114,21 +176,10 @@ def sum_strided(mut module: PythonObject, mut args: PythonObject) raises -> Pyth
     Raises:
         BufferError, ValueError or TypeError as MemoryView does.
     """
-    var v = MemoryView[DType.float64, 2, mut=False](args[0])
-    var rows = v.dim(0)
-    var cols = v.dim(1)
-    var step = v.stride(1)
-    var total: Float64 = 0
-    for r in range(rows):
-        var row = v.unsafe_ptr().unsafe_offset(r * v.stride(0))
-        if step == 1:
-            total += _sum_contiguous(row, cols)
-        else:
-            total += _sum_strided(row, cols, step)
-    return total
+    return _sum_2d(MemoryView[DType.float64, 2, mut=False](args[0]))
 
 
-def sum_c(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+def sum_c(module: PythonObject, args: Arguments) raises -> PythonObject:
     """Sums a C-contiguous 2-D float64 buffer through a C_CONTIGUOUS
     MemoryView, as one run of SIMD loads.
 
@@ -143,17 +194,19 @@ def sum_c(mut module: PythonObject, mut args: PythonObject) raises -> PythonObje
         BufferError, ValueError or TypeError as MemoryView does.
     """
     var v = MemoryView[DType.float64, 2, layout=C, mut=False](args[0])
-    return _sum_contiguous(v.unsafe_ptr(), v.num_elements())
+    var s = _Sums(Vector(0), Vector(0), Vector(0), Vector(0), 0.0)
+    _add_contiguous(s, v.unsafe_ptr(), v.num_elements())
+    return s.total()
 
 
 @export
 def PyInit_bench_views() abi("C") -> PythonObject:
     try:
         var m = PythonModuleBuilder("bench_views")
-        m.def_py_c_function(py_method[acquire], "acquire")
-        m.def_py_c_function(py_method[acquire_c], "acquire_c")
-        m.def_py_c_function(py_method[sum_strided], "sum_strided")
-        m.def_py_c_function(py_method[sum_c], "sum_c")
+        m.def_py_c_function(py_function[acquire], "acquire")
+        m.def_py_c_function(py_function[acquire_c], "acquire_c")
+        m.def_py_c_function(py_function[sum_strided], "sum_strided")
+        m.def_py_c_function(py_function[sum_c], "sum_c")
         return finalize_module(m)
     except e:
         return module_init_error(e)
