@@ -17,7 +17,10 @@
 //       does not hold it. If the interpreter is already finalizing and the thread holds no GIL, the
 //       release is skipped and the Py_buffer leaked: taking the GIL then would hang or crash.
 //   (3) The acquisition itself is plain C++ heap memory (new/delete), never Python memory, so it
-//       can be freed by whichever thread drops the last reference.
+//       can be freed by whichever thread drops the last reference. Buffer-protocol acquisitions
+//       are recycled: the last decref, which holds the GIL while it releases, puts the block on a
+//       short free list that acquire() (GIL held too) takes from, so a steady acquire/release
+//       loop allocates nothing; the GIL guards the list.
 //
 // acquire() always asks the exporter for the format (flags | PyBUF_FORMAT), so the BfBuffer's
 // format and itemsize agree (numpy keeps the real itemsize even when no format is requested).
@@ -60,16 +63,45 @@ bool interpreter_finalizing() {
 #endif
 }
 
+namespace {
+
+// Released buffer-protocol acquisitions kept for reuse (invariant 3); guarded by the GIL.
+constexpr int kRecycled = 16;
+BfAcquisition *recycled[kRecycled];
+int recycled_count = 0;
+
+BfAcquisition *new_acquisition() {
+  if (recycled_count > 0) {
+    BfAcquisition *a = recycled[--recycled_count];
+    a->refcount.store(1, std::memory_order_relaxed);
+    return a;
+  }
+  return new (std::nothrow) BfAcquisition();
+}
+
+// Called holding the GIL; `a` has released its export and is not foreign.
+void recycle(BfAcquisition *a) {
+  if (recycled_count < kRecycled) {
+    a->view = Py_buffer{};
+    a->shape1 = 0;
+    recycled[recycled_count++] = a;
+  } else {
+    delete a;
+  }
+}
+
+}  // namespace
+
 int acquire(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq) {
   if (!obj || !out || !acq) {
     PyErr_SetString(PyExc_ValueError, "acquire: obj, out and acq must not be NULL");
     return -1;
   }
   *acq = nullptr;
-  BfAcquisition *a = new (std::nothrow) BfAcquisition();
+  BfAcquisition *a = new_acquisition();
   if (!a) return PyErr_NoMemory(), -1;
   if (PyObject_GetBuffer(obj, &a->view, flags | PyBUF_FORMAT) < 0) {
-    delete a;
+    recycle(a);
     return -1;
   }
   const Py_buffer &v = a->view;
@@ -77,7 +109,7 @@ int acquire(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq) {
     PyErr_Format(PyExc_BufferError, "acquire: %s exported ndim %d and itemsize %zd",
                  Py_TYPE(obj)->tp_name, v.ndim, v.itemsize);
     PyBuffer_Release(&a->view);
-    delete a;
+    recycle(a);
     return -1;
   }
   out->data = v.buf;
@@ -106,16 +138,20 @@ void acquisition_incref(BfAcquisition *acq) {
 
 void acquisition_decref(BfAcquisition *acq) {
   if (!acq || acq->refcount.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  auto release = [acq] {
+  bool released = false;
+  auto release = [acq, &released] {
+    released = true;
     if (acq->release) {
       acq->release(acq->owner);
       Py_XDECREF(acq->obj);
+      delete acq;
     } else {
       PyBuffer_Release(&acq->view);
+      recycle(acq);  // the GIL is held here
     }
   };
   release_with_gil(release);  // (invariant 2)
-  delete acq;
+  if (!released) delete acq;  // interpreter finalizing: the Py_buffer is leaked, the block freed
 }
 
 PyObject *acquisition_object(BfAcquisition *acq) {
