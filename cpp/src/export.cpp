@@ -139,10 +139,18 @@ struct KnownFormat {
 KnownFormat known_formats[8];
 unsigned next_known_format = 0;
 
+// `fmt` is exactly `text` (compared inline: formats are a few bytes).
+inline bool same_text(const char *text, const char *fmt) {
+  for (int i = 0;; ++i) {
+    if (text[i] != fmt[i]) return false;
+    if (text[i] == '\0') return true;
+  }
+}
+
 // The item size of a valid format, from the table or the grammar; -1 with the grammar's error.
 int64_t format_itemsize(const char *fmt) {
   for (const KnownFormat &k : known_formats)
-    if (k.text[0] == fmt[0] && std::strcmp(k.text, fmt) == 0) return k.itemsize;
+    if (k.text[0] != '\0' && same_text(k.text, fmt)) return k.itemsize;
   BfFormatInfo info;
   if (parse_format(fmt, &info) < 0) return -1;
   const size_t n = std::strlen(fmt);
@@ -168,17 +176,29 @@ bool is_slot(void *p) {
   return p >= (void *) stride_slots && p < (void *) (stride_slots + kSlots);
 }
 
+inline bool same_strides(const StrideSlot &s, const Py_ssize_t *strides, int ndim) {
+  if (s.ndim != ndim) return false;
+  for (int i = 0; i < ndim; ++i)
+    if (s.strides[i] != strides[i]) return false;
+  return true;
+}
+
 // A stable array equal to strides[0..ndim), counted as one more live use; NULL if none is free.
 StrideSlot *intern_strides(const Py_ssize_t *strides, int ndim) {
+  static StrideSlot *last = stride_slots;  // the slot found last time: the usual answer
+  if (same_strides(*last, strides, ndim)) {
+    ++last->live;
+    return last;
+  }
   if (ndim > kSlotDims) return nullptr;
   uint64_t h = (uint64_t) ndim;
   for (int i = 0; i < ndim; ++i) h = (h ^ (uint64_t) strides[i]) * 0x100000001b3ull;
   StrideSlot *free_slot = nullptr;
   for (int probe = 0; probe < 4; ++probe) {
     StrideSlot &s = stride_slots[(h + (uint64_t) probe) % kSlots];
-    if (s.ndim == ndim && std::memcmp(s.strides, strides, sizeof(Py_ssize_t) * ndim) == 0) {
+    if (same_strides(s, strides, ndim)) {
       ++s.live;
-      return &s;
+      return last = &s;
     }
     if (s.live == 0 && !free_slot) free_slot = &s;
   }
@@ -186,7 +206,7 @@ StrideSlot *intern_strides(const Py_ssize_t *strides, int ndim) {
   free_slot->ndim = ndim;
   std::memcpy(free_slot->strides, strides, sizeof(Py_ssize_t) * ndim);
   free_slot->live = 1;
-  return free_slot;
+  return last = free_slot;
 }
 
 }  // namespace

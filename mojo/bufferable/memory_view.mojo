@@ -47,8 +47,8 @@ Conventions:
   `add_buffer_protocol`, and numpy sees the (sliced, transposed) view's
   memory in place (`to_numpy(view)`).
 
-Errors raised (the prefix names the Python class the bufferable wrappers
-raise; the classes follow Cython's typed memoryviews):
+Errors raised (each records the Python class the bufferable wrappers raise,
+see `bufferable.errors`; the classes follow Cython's typed memoryviews):
 - TypeError: the object does not export a buffer.
 - ValueError: the buffer's element type is not `dtype` (byte order included:
   a non-native order is refused), or it has another number of dimensions.
@@ -197,8 +197,8 @@ struct MemoryView[
             not `rank`; BufferError if the view is mutable and the buffer
             read-only, if the buffer is not laid out as `layout` demands, is
             indirect (suboffsets), or has strides or an address that are not
-            multiples of the element size. Errors name the problem; their
-            "Class: " prefix gives the Python class.
+            multiples of the element size. Errors name the problem and
+            reach Python with their class through bufferable's wrappers.
         """
         self = Self._acquired(obj, VIA_BUFFER)
 
@@ -293,8 +293,8 @@ struct MemoryView[
             data type with no buffer format, is read-only and the view
             mutable, or is not laid out as `layout` demands; ValueError for
             a different element type or rank. Errors from `__dlpack__`
-            itself keep their class. The "Class: " prefix of the message
-            names the Python class.
+            itself come back as the same class, caused by the original
+            exception (KeyboardInterrupt as the very object).
         """
         return Self._acquired(obj, VIA_DLPACK)
 
