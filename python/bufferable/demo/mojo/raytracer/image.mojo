@@ -44,7 +44,7 @@ def check_image_size(height: Int, width: Int) raises:
         width: Requested number of columns.
 
     Raises:
-        ValueError (a "ValueError: " error) if either side is below 1 or above
+        ValueError if either side is below 1 or above
         `MAX_SIDE`, or the image would have more than `MAX_PIXELS` pixels.
     """
     if height < 1 or width < 1:
@@ -153,7 +153,7 @@ struct Image(Bufferable, Movable, Writable):
             The pixel (R, G, B in lanes 0-2).
 
         Raises:
-            IndexError (an "IndexError: " error) if the position is outside
+            IndexError if the position is outside
             the image.
         """
         self._check_position(row, column)
@@ -168,7 +168,7 @@ struct Image(Bufferable, Movable, Writable):
             value: The colour (lanes 0-2).
 
         Raises:
-            IndexError (an "IndexError: " error) if the position is outside
+            IndexError if the position is outside
             the image.
         """
         self._check_position(row, column)
