@@ -442,7 +442,9 @@ resize(nbytes) reallocates the storage (see its docstring).)")
       .def_prop_ro("suboffsets", [](const Producer &p) { return p.suboffsets.empty() ? nb::none() : tuple_of(p.suboffsets); },
                    "Suboffsets as given, or None.")
       .def_prop_ro("readonly", [](const Producer &p) { return p.readonly; }, "True if exports are read-only.")
-      .def_prop_ro("device", [](const Producer &p) { return nb::make_tuple(p.device.device_type, p.device.device_id); },
+      .def_prop_ro("device", [](const Producer &p) -> nb::typed<nb::tuple, int, int64_t> {
+        return nb::make_tuple(p.device.device_type, p.device.device_id);
+      },
                    "The (device_type, device_id) the descriptor states.")
       .def("__repr__", [](const Producer &p) {
         return "<Producer shape=" + std::string(nb::repr(tuple_of(p.shape)).c_str()) + " format='" + p.format +
