@@ -15,6 +15,8 @@ rounds, and every peer's time is a row of its own:
 - a ``MemoryView[float64, 2]`` (strided, and ``C_CONTIGUOUS``) acquired and released by a Mojo
   function called from Python, on an ndarray and on ``a[:, ::2]``, vs a Cython function taking a
   ``double[:, :]`` / ``double[:, ::1]`` argument;
+- ``MemoryView.from_dlpack`` of a torch tensor through DLPack's C exchange API vs through the
+  tensor's ``__dlpack__`` method (target: half the time or less);
 - sums in Mojo through a MemoryView (benchmarks/mojo/bench_views.mojo) vs Cython loops over
   ``const double[:, ::1]`` / ``const double[:, :]`` with four accumulators, on ``a`` and
   ``a[:, ::2]`` (the target applies at 8 KiB; at 16 MiB both are bound by memory).
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import re
 import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -166,6 +169,14 @@ def measure(shapes: dict[str, tuple[int, int]] | None = None, rounds: report.Rou
         rows += run({"Mojo sum, a[:, ::2]": lambda: views.sum_strided(s)},
                     {"Cython sum, double[:, :], 4 accumulators, a[:, ::2]": lambda: cy.sum_strided(s)},
                     sum_target, "compute")
+        # DLPack's C exchange API (torch tensors' type carries one) vs the same tensor reached only
+        # through its bound __dlpack__ method.
+        t = torch.zeros((r, c), dtype=torch.float64)
+        t_dlpack_only = types.SimpleNamespace(__dlpack__=t.__dlpack__)
+        assert views.from_dlpack(t) == views.from_dlpack(t_dlpack_only) == r
+        rows += run({"MemoryView.from_dlpack(torch), C exchange API": lambda: views.from_dlpack(t)},
+                    {"MemoryView.from_dlpack(torch), __dlpack__": lambda: views.from_dlpack(t_dlpack_only)},
+                    report.EXCHANGE_VS_DLPACK)
         assert cg.live_exports == 0 and ng.live_exports == 0, (cg.live_exports, ng.live_exports)
         del g, cg, ng, pg, nd, ndarray, a, s
     return rows

@@ -37,6 +37,8 @@ ACQUIRE_VS_STDLIB = "<= 1.5"
 COPY_VS_VIEW = ">= 1000"
 """The demo image handed to numpy by a per-channel copy loop vs as a view."""
 VS_BEST_PEER = "<= 1.0"
+#: A DLPack C exchange API call against the same acquisition through a Python-level __dlpack__.
+EXCHANGE_VS_DLPACK = "<= 0.5"
 """bufferable vs the fastest of Cython, nanobind and pybind11 (or numpy's own) doing the same job."""
 
 

@@ -199,6 +199,24 @@ def sum_c(module: PythonObject, args: Arguments) raises -> PythonObject:
     return s.total()
 
 
+def from_dlpack(module: PythonObject, args: Arguments) raises -> PythonObject:
+    """Acquires a read-only MemoryView[float64, 2] of args[0] through DLPack
+    (the exchange API of its type when it has one) and releases it.
+
+    Args:
+        module: The module (unused).
+        args: (a 2-D float64 DLPack producer,).
+
+    Returns:
+        The row count.
+
+    Raises:
+        BufferError, ValueError or TypeError as MemoryView.from_dlpack does.
+    """
+    var v = MemoryView[DType.float64, 2, mut=False].from_dlpack(args[0])
+    return v.dim(0)
+
+
 @export
 def PyInit_bench_views() abi("C") -> PythonObject:
     try:
@@ -207,6 +225,7 @@ def PyInit_bench_views() abi("C") -> PythonObject:
         m.def_py_c_function(py_function[acquire_c], "acquire_c")
         m.def_py_c_function(py_function[sum_strided], "sum_strided")
         m.def_py_c_function(py_function[sum_c], "sum_c")
+        m.def_py_c_function(py_function[from_dlpack], "from_dlpack")
         return finalize_module(m)
     except e:
         return module_init_error(e)
