@@ -43,6 +43,7 @@ constexpr const char *kCapsuleLegacy = "dltensor";
 struct DLPackExport {
   Py_buffer view;          // the export this tensor borrows; view.obj == NULL when copied
   void *copy;              // the private copy (copy=True), else NULL
+  bool pooled;             // allocated with room for kPooledDims (may go back to the pool)
   union {
     DLManagedTensorVersioned versioned;
     DLManagedTensor legacy;
@@ -50,11 +51,39 @@ struct DLPackExport {
   int64_t dims[];          // shape[ndim] then strides[ndim], in elements
 };
 
+// Blocks of tensors of up to kPooledDims dimensions are recycled: the deleter that releases an
+// export (holding the GIL) puts its block on a short free list that __dlpack__ (GIL held too)
+// takes from, so exporting and consuming a capsule in a loop allocates nothing. The GIL guards it.
+constexpr int kPooledDims = 8;
+constexpr size_t kPooledSize = sizeof(DLPackExport) + 2 * sizeof(int64_t) * kPooledDims;
+DLPackExport *pool[16];
+int pool_count = 0;
+
+// A block for a tensor of `ndim` dimensions (GIL held); NULL when out of memory.
+DLPackExport *alloc_export(int ndim) {
+  if (ndim <= kPooledDims && pool_count > 0) return pool[--pool_count];
+  const bool pooled = ndim <= kPooledDims;
+  auto *ex = static_cast<DLPackExport *>(
+      std::malloc(pooled ? kPooledSize : sizeof(DLPackExport) + 2 * sizeof(int64_t) * (size_t)ndim));
+  if (ex != nullptr) ex->pooled = pooled;
+  return ex;
+}
+
 void free_export(DLPackExport *ex) {
   // A deleter may run on any thread, even after the interpreter is gone (see release_with_gil).
-  if (ex->view.obj != nullptr) release_with_gil([ex] { PyBuffer_Release(&ex->view); });
   std::free(ex->copy);
-  std::free(ex);
+  ex->copy = nullptr;
+  bool kept = false;
+  if (ex->view.obj != nullptr) {
+    release_with_gil([ex, &kept] {
+      PyBuffer_Release(&ex->view);
+      if (ex->pooled && pool_count < 16) {
+        pool[pool_count++] = ex;
+        kept = true;
+      }
+    });
+  }
+  if (!kept) std::free(ex);
 }
 
 void delete_versioned(DLManagedTensorVersioned *self) {
@@ -254,8 +283,7 @@ DLPackExport *make_tensor(PyObject *self, const DLPackRequest &req) {
     return nullptr;
   }
 
-  auto *ex = static_cast<DLPackExport *>(
-      std::malloc(sizeof(DLPackExport) + 2 * sizeof(int64_t) * (size_t)ndim));
+  DLPackExport *ex = alloc_export(ndim);
   if (ex == nullptr) {
     PyBuffer_Release(&view);
     PyErr_NoMemory();
@@ -369,7 +397,7 @@ int exchange_allocate(DLTensor *prototype, DLManagedTensorVersioned **out, void 
     return -1;
   }
   auto *ex = static_cast<DLPackExport *>(
-      std::calloc(1, sizeof(DLPackExport) + 2 * sizeof(int64_t) * (size_t)ndim));
+      std::calloc(1, sizeof(DLPackExport) + 2 * sizeof(int64_t) * (size_t)ndim));  // pooled = false
   if (ex != nullptr) ex->copy = std::malloc(nbytes > 0 ? (size_t)nbytes : 1);
   if (ex == nullptr || ex->copy == nullptr) {
     std::free(ex);
