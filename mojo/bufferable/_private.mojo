@@ -23,6 +23,7 @@ Private names used (Mojo 1.2.0):
 - `PythonTypeBuilder._insert_slot`: installs any type slot.
 - `std.python.bindings.PyMojoObject` (public name, internal layout): the
   storage of a bound Mojo value inside its Python object.
+- `PythonTypeBuilder._slots`: the slots installed so far (to wrap one).
 """
 
 from std.builtin.string_literal import _get_kgen_string
@@ -104,6 +105,54 @@ def static_word[name: StaticString]() -> Pointer[Int, MutUntrackedOrigin]:
             alignment=Int(8).__mlir_index__(),
         ]()
     )
+
+
+@no_inline
+def type_word[
+    name: StaticString, T: AnyType
+]() -> Pointer[Int, MutUntrackedOrigin]:
+    """Returns the address of a zero-initialized, pointer-sized static variable
+    of the shared library being built, one per (`name`, `T`): `static_word`
+    for a value that belongs to one type (its symbol is `name` followed by
+    T's qualified name, which Mojo's bindings already require to be unique
+    among bound types).
+
+    Parameters:
+        name: The variable's name prefix (local to the module).
+        T: The type it belongs to.
+
+    Returns:
+        The variable's address (valid for the life of the process).
+    """
+    return Pointer[Int, MutUntrackedOrigin](
+        _mlir_value=__mlir_op.`pop.global_alloc`[
+            name=_get_kgen_string[
+                name, reflect[T].name[qualified_builtins=True]()
+            ](),
+            count=Int(1).__mlir_index__(),
+            _type=Pointer[Int, MutUntrackedOrigin]._mlir_type,
+            alignment=Int(8).__mlir_index__(),
+        ]()
+    )
+
+
+def slot_function(builder: PythonTypeBuilder, slot_id: Int) -> Int:
+    """Returns the address of the function installed in one type slot of a
+    type being built, or 0 if none is.
+
+    Args:
+        builder: The type builder (before its module is finalized).
+        slot_id: The slot number from CPython's `typeslots.h`.
+
+    Returns:
+        The function's address, or 0.
+    """
+    var found = builder._slots.get(slot_id)
+    if found:
+        var function = found.value()
+        if function:
+            return Int(function.value())
+    return 0
 
 
 @always_inline

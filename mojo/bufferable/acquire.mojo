@@ -13,8 +13,8 @@ from std.ffi import c_char, c_int, external_call
 from std.python import Python, PythonObject
 from std.sys.info import align_of, size_of
 
-from ._private import object_address
-from .api import AcquisitionPtr, BfApi, FormatInfo, bf_api, load_api
+from ._private import RawPointer, object_address, object_at
+from .api import AcquisitionPtr, BfApi, FormatInfo, PyBufferView, bf_api, load_api
 from .buffer import Buffer, BufferFlags
 from .dtype import dlpack_type, dtype_format, element_name
 from .errors import (
@@ -228,6 +228,44 @@ struct Geometry[rank: Int](Movable):
         self.address = address
         self.shape = shape^
         self.strides = strides^
+
+
+def check_descriptor(desc: Buffer, writable: Bool, name: String) raises:
+    """Validates a description exactly as the core validates every export
+    (ndim, extents, size overflow, NULL data, the format against the item
+    size, the device, and a writable request against `readonly`): the core
+    makes one export of it, undone at once.
+
+    Args:
+        desc: The description (a producer's `Buffer`).
+        writable: Whether the memory will be written.
+        name: The view's name, for messages.
+
+    Raises:
+        BufferError naming the problem.
+    """
+    ref api = load_api()[]
+    var owner = Python.none()  # the probe export's view->obj
+    var probe = PyBufferView()
+    var copy = desc.copy()
+    var flags = BufferFlags.FULL_RO
+    if writable:
+        flags = flags | BufferFlags.WRITABLE
+    var view = RawPointer(unsafe_from_address=Int(Pointer(to=probe)))
+    if (
+        api.export_buffer(
+            object_address(owner),
+            view,
+            Pointer(to=copy).unsafe_origin_cast[MutUnsafeAnyOrigin](),
+            c_int(flags.value),
+        )
+        != 0
+    ):
+        raise pending_python_error(String(name, ": "))
+    api.release_buffer(view)
+    Python().cpython().Py_DecRef(object_at(Int(probe.obj.value())))
+    _ = copy^
+    _ = probe^
 
 
 def _source_text(source: Optional[PythonObject]) -> String:

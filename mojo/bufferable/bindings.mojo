@@ -1,8 +1,19 @@
 """Giving a type bound with `PythonModuleBuilder` the buffer protocol, and the
 fixes Mojo 1.2.0's bindings need (`__module__`, the type reference leaked by
-every instance, exceptions of a chosen class)."""
+every instance, exceptions of a chosen class).
+
+An instance of a type given the buffer protocol holds, after its Mojo value,
+one word counting its live exports (the slots below keep it; the type's
+basic size makes room for it). Its `__init__` is guarded with it: Python
+can call `obj.__init__(...)` again on a live object, and Mojo 1.2.0's own
+`tp_init` then overwrites the value without destroying it; the guard refuses
+that with BufferError while an export is live (a consumer still reads the
+old memory), and otherwise destroys the old value once the new one is made
+(a failed `__init__` keeps the old one).
+"""
 
 from std.ffi import c_char, c_int
+from std.sys.info import size_of
 from std.python import Python, PythonObject
 from std.python.bindings import PythonModuleBuilder, PythonTypeBuilder
 
@@ -14,6 +25,9 @@ from ._private import (
     address_of,
     insert_slot,
     object_at,
+    slot_function,
+    static_word,
+    type_word,
 )
 from .api import (
     ERROR_BUFFER,
@@ -30,6 +44,12 @@ from .errors import set_python_error
 comptime _BF_GETBUFFER = 1
 comptime _BF_RELEASEBUFFER = 2
 comptime _TP_DEALLOC = 52
+comptime _TP_INIT = 60
+
+comptime _InitFunction = def(
+    PyObjectPtr, PyObjectPtr, PyObjectPtr
+) thin abi("C") -> c_int
+"""A `tp_init` slot function (self, args, kwargs)."""
 
 
 @always_inline
@@ -37,6 +57,17 @@ def _function_address[F: TrivialRegisterPassable](f: F) -> RawPointer:
     """The address of a (thin, C-ABI) function value."""
     var copy = f
     return Pointer(to=copy).unsafe_bitcast[RawPointer]()[]
+
+
+@always_inline
+def _live_exports[
+    T: Deinitable
+](py_self: PyObjectPtr) -> Pointer[Int, MutUntrackedOrigin]:
+    """The live-export count of an instance: the word after its Mojo value
+    (zeroed when CPython allocates the instance)."""
+    return Pointer[Int, MutUntrackedOrigin](
+        unsafe_from_address=address_of(py_self) + size_of[MojoObject[T]]()
+    )
 
 
 @always_inline
@@ -83,6 +114,8 @@ def _bf_getbuffer[
     if rc != 0:
         # The core refused (exception set, view->obj NULL): undo the count.
         value.__release_buffer__(desc)
+    else:
+        _live_exports[T](py_self)[] += 1
     _ = desc^  # `desc` must live until the core has read it
     return rc
 
@@ -107,6 +140,84 @@ def _bf_releasebuffer[
     # T first: the core may free a strides block `desc` points into.
     _storage[T](py_self)[].mojo_value.__release_buffer__(desc)
     bf_api().release_buffer(view)
+    _live_exports[T](py_self)[] -= 1
+
+
+def _tp_init[
+    T: Bufferable & Deinitable
+](py_self: PyObjectPtr, args: PyObjectPtr, kwargs: PyObjectPtr) abi("C") -> c_int:
+    """tp_init: the type's own initializer (`def_py_init`'s), guarded
+    against a second call while exported, and destroying the value it
+    replaces (see the module docstring)."""
+    var address = type_word["bufferable_tp_init.", T]()[]
+    var init = Pointer(to=address).unsafe_bitcast[_InitFunction]()[]
+    var storage = _storage[T](py_self)
+    if not storage[].is_initialized:
+        return init(py_self, args, kwargs)
+    var live = _live_exports[T](py_self)[]
+    if live > 0:
+        return set_error(
+            ERROR_BUFFER,
+            String(
+                "cannot call __init__ again on a ",
+                reflect[T].name(),
+                " while it is exported (",
+                live,
+                " live export",
+                "" if live == 1 else "s",
+                "): release every memoryview/array of it first",
+            ),
+        )
+    var old = Pointer(to=storage[].mojo_value).unsafe_take_pointee()
+    storage[].is_initialized = False
+    var rc = init(py_self, args, kwargs)
+    if rc != 0:  # the new value was not made: keep the old one
+        Pointer(to=storage[].mojo_value).unsafe_write(old^)
+        storage[].is_initialized = True
+        return rc
+    _ = old^  # replaced: destroyed now
+    return 0
+
+
+@fieldwise_init
+struct _InitGuard(Copyable):
+    """One type's guarded `__init__`: its bf_getbuffer (which identifies the
+    type builder), the guard, and where the guard finds the initializer."""
+
+    var getbuffer: Int
+    var guard: Int
+    var initializer: Int
+
+
+def _init_guards() -> Pointer[List[_InitGuard], MutUntrackedOrigin]:
+    """The guards `add_buffer_protocol` installed in this module (for
+    `finalize_module`)."""
+    var word = static_word["bufferable_init_guards"]()
+    if word[] == 0:
+        var guards = alloc[List[_InitGuard]](1)
+        guards.unsafe_write(List[_InitGuard]())
+        word[] = Int(guards)
+    return Pointer[List[_InitGuard], MutUntrackedOrigin](
+        unsafe_from_address=word[]
+    )
+
+
+def _guard_init[T: Bufferable & Deinitable](mut builder: PythonTypeBuilder):
+    """Installs `_tp_init[T]` over the initializer the builder has now
+    (`finalize_module` re-wraps one installed after this call)."""
+    var initializer = type_word["bufferable_tp_init.", T]()
+    var guard = Int(_function_address(_tp_init[T]))
+    var current = slot_function(builder, _TP_INIT)
+    if current != guard:
+        initializer[] = current
+    insert_slot(builder, _TP_INIT, RawPointer(unsafe_from_address=guard))
+    _init_guards()[].append(
+        _InitGuard(
+            getbuffer=Int(_function_address(_bf_getbuffer[T])),
+            guard=guard,
+            initializer=Int(initializer),
+        )
+    )
 
 
 def _tp_dealloc[T: Deinitable](py_self: PyObjectPtr) abi("C"):
@@ -142,8 +253,11 @@ def add_buffer_protocol[
     `T.__buffer__`/`T.__release_buffer__` and let the core
     (`bufferable._core`) fill and release the Py_buffer, and a `tp_dealloc`
     that releases the type reference Mojo 1.2.0's own leaks (see
-    `fix_dealloc`). Loads the core's C API now, so a missing or mismatched
-    core fails the module import with a clear message.
+    `fix_dealloc`). Guards `__init__`: calling it again on an exported
+    instance raises BufferError, and on an unexported one destroys the value
+    it replaces (`finalize_module` also guards an initializer declared after
+    this call). Loads the core's C API now, so a missing or mismatched core
+    fails the module import with a clear message.
 
     Call it on the builder `PythonModuleBuilder.add_type[T]` returned, before
     the module is finalized; finish with `finalize_module` to also fix
@@ -166,6 +280,8 @@ def add_buffer_protocol[
         builder, _BF_RELEASEBUFFER, _function_address(_bf_releasebuffer[T])
     )
     fix_dealloc[T](builder)
+    builder.basicsize = size_of[MojoObject[T]]() + size_of[Int]()
+    _guard_init[T](builder)
 
 
 def fix_dealloc[T: Deinitable](mut builder: PythonTypeBuilder):
@@ -193,7 +309,8 @@ def finalize_module(mut builder: PythonModuleBuilder) raises -> PythonObject:
     (`__dlpack__`, `__dlpack_device__`, `__arrow_c_schema__`,
     `__arrow_c_array__`, `__arrow_c_stream__`) when the installed core
     provides them, and every type given `add_table_protocol` its table
-    methods.
+    methods; an initializer declared after `add_buffer_protocol` is
+    guarded too.
 
     Args:
         builder: The module builder.
@@ -209,7 +326,20 @@ def finalize_module(mut builder: PythonModuleBuilder) raises -> PythonObject:
     var module_name = String(builder.module.__name__)
     var short_names = List[String]()
     var qualified_names = List[String]()
+    ref guards = _init_guards()[]
     for ref tb in builder.type_builders:
+        # An initializer declared after add_buffer_protocol replaced the
+        # guard: put the guard back in front of it.
+        var getbuffer = slot_function(tb, _BF_GETBUFFER)
+        for g in guards:
+            var current = slot_function(tb, _TP_INIT)
+            if g.getbuffer == getbuffer and current != g.guard:
+                Pointer[Int, MutUntrackedOrigin](
+                    unsafe_from_address=g.initializer
+                )[] = current
+                insert_slot(
+                    tb, _TP_INIT, RawPointer(unsafe_from_address=g.guard)
+                )
         var short = String(tb.type_name)
         short_names.append(short)
         if "." in short:

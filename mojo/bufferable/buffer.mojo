@@ -7,7 +7,7 @@ from std.sys.info import size_of
 
 from ._private import RawPointer
 from .dtype import dtype_format
-from .errors import value_error
+from .errors import buffer_error, value_error
 from .record_format import record_format_of
 
 
@@ -266,7 +266,7 @@ struct Buffer(Copyable, Writable):
         strides: Span[Int64, _],
         *,
         readonly: Bool = False,
-    ):
+    ) raises:
         """Describes a strided array of `dtype`.
 
         Parameters:
@@ -280,8 +280,10 @@ struct Buffer(Copyable, Writable):
             readonly: Whether consumers are refused write access.
 
         Both spans must live in the producer (or in static storage) for as
-        long as the export does. A length mismatch is reported by the core as
-        BufferError when the export is made (`ndim` comes from `shape`).
+        long as the export does.
+
+        Raises:
+            BufferError if `strides` and `shape` differ in length.
         """
         self = Self(
             data.unsafe_bitcast[NoneType](),
@@ -290,7 +292,7 @@ struct Buffer(Copyable, Writable):
             shape=shape,
             readonly=readonly,
         )
-        self.strides = Self._ptr(strides)
+        self.strides = Self._per_dimension(strides, len(shape), "strides")
 
     def __init__(
         out self,
@@ -363,7 +365,7 @@ struct Buffer(Copyable, Writable):
         shape: Span[Int64, _],
         strides: Span[Int64, _],
         readonly: Bool = False,
-    ):
+    ) raises:
         """Describes a strided array of records of struct T.
 
         Parameters:
@@ -378,9 +380,12 @@ struct Buffer(Copyable, Writable):
 
         Both spans must live in the producer (or in static storage) for as
         long as the export does.
+
+        Raises:
+            BufferError if `strides` and `shape` differ in length.
         """
         self = Self(records=records, shape=shape, readonly=readonly)
-        self.strides = Self._ptr(strides)
+        self.strides = Self._per_dimension(strides, len(shape), "strides")
 
     def __init__[
         T: AnyType
@@ -474,7 +479,7 @@ struct Buffer(Copyable, Writable):
         b.readonly = 1
         return b^
 
-    def with_suboffsets(self, suboffsets: Span[Int64, _]) -> Buffer:
+    def with_suboffsets(self, suboffsets: Span[Int64, _]) raises -> Buffer:
         """Returns the same description with PIL-style suboffsets.
 
         Args:
@@ -483,10 +488,27 @@ struct Buffer(Copyable, Writable):
 
         Returns:
             A copy with `suboffsets` set.
+
+        Raises:
+            BufferError if `suboffsets` has not one entry per dimension.
         """
         var b = self.copy()
-        b.suboffsets = Self._ptr(suboffsets)
+        b.suboffsets = Self._per_dimension(suboffsets, Int(self.ndim), "suboffsets")
         return b^
+
+    @staticmethod
+    def _per_dimension(
+        span: Span[Int64, _], ndim: Int, what: StaticString
+    ) raises -> Optional[Pointer[Int64, MutUntrackedOrigin]]:
+        """The address of a per-dimension span, which must hold `ndim`
+        entries (the core reads exactly `ndim` of them)."""
+        if len(span) != ndim:
+            raise buffer_error(
+                String(
+                    "Buffer: ", what, " has ", len(span), " entries, shape has ", ndim
+                )
+            )
+        return Self._ptr(span)
 
     # --- queries -----------------------------------------------------------
 

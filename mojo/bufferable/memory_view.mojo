@@ -71,6 +71,7 @@ from .acquire import (
     VIA_DLPACK,
     Geometry,
     acquire,
+    check_descriptor,
     checked_geometry,
     view_name,
 )
@@ -237,10 +238,14 @@ struct MemoryView[
         )
 
     def __init__(out self, *, unsafe_buffer: Buffer) raises:
-        """Views memory described by a `Buffer` (C's `BfBuffer`), checked like
-        a Python buffer (element type, rank, layout, strides, alignment), but
+        """Views memory described by a `Buffer` (C's `BfBuffer`), checked as
+        the core checks every export (ndim, extents, size overflow, NULL
+        data, format against item size, device, writability) and then like a
+        Python buffer (element type, rank, layout, strides, alignment), but
         with NO owner: nothing keeps the memory alive. The caller guarantees
-        that the memory outlives this view and every view made from it.
+        that the memory outlives this view and every view made from it, and
+        that the description is true (no check can tell how much memory lies
+        behind `data`).
 
         Args:
             unsafe_buffer: The descriptor (e.g. what a producer's
@@ -250,7 +255,11 @@ struct MemoryView[
             As `__init__(obj)` does for a Python buffer, except TypeError.
         """
         comptime assert Self.rank >= 1, "MemoryView: rank must be at least 1"
-        _ = load_api()
+        check_descriptor(
+            unsafe_buffer,
+            Self.mut,
+            view_name[Self.dtype, Self.rank, Self.layout, Self.mut](),
+        )
         self = Self._from_geometry(
             checked_geometry[Self.dtype, Self.rank, Self.layout, Self.mut](
                 unsafe_buffer, None
@@ -946,7 +955,7 @@ struct MemoryView[
     @staticmethod
     def full(
         shape: Array[Int, Self.rank], value: Self.Element
-    ) -> MemoryView[
+    ) raises -> MemoryView[
         Self.dtype, Self.rank, layout=MemoryLayout.C_CONTIGUOUS, mut=True
     ]:
         """Allocates fresh C-contiguous memory owned by Mojo (64-byte aligned)
@@ -958,15 +967,44 @@ struct MemoryView[
 
         Returns:
             A mutable, C-contiguous view of the new memory.
+
+        Raises:
+            ValueError for a negative extent, or a shape whose size in bytes
+            does not fit in an Int.
         """
         var extents = Array[Int, Self.rank](fill=0)
         var count = 1
+        var overflow = False
         comptime for d in range(Self.rank):
-            extents[d] = max(shape[d], 0)
-            count *= extents[d]
-        var memory = ArcPointer(
-            _OwnedMemory(count * size_of[Self.Element]())
-        )
+            if shape[d] < 0:
+                raise value_error(
+                    String(
+                        "MemoryView.full: negative extent ",
+                        shape[d],
+                        " in shape ",
+                        shape_text(shape),
+                    )
+                )
+            extents[d] = shape[d]
+            if extents[d] != 0 and count > Int.MAX // extents[d]:
+                overflow = True
+            else:
+                count *= extents[d]
+        comptime itemsize = size_of[Self.Element]()
+        if count == 0:
+            overflow = False  # an empty array needs no memory
+        if overflow or count > Int.MAX // itemsize:
+            raise value_error(
+                String(
+                    "MemoryView.full: shape ",
+                    shape_text(shape),
+                    " of ",
+                    itemsize,
+                    "-byte elements is too large: its size in bytes",
+                    " overflows a 64-bit integer",
+                )
+            )
+        var memory = ArcPointer(_OwnedMemory(count * itemsize))
         var data = Self.ElementPointer(unsafe_from_address=memory[].address())
         for i in range(count):
             data[unsafe_offset=i] = value

@@ -31,6 +31,25 @@ from .errors import index_error, value_error
 from .export_counter import ExportCounter
 
 
+def _check_count[T: AnyType](count: Int, what: StaticString) raises:
+    """Refuses a record count that is negative or whose size in bytes does
+    not fit in an Int (List would allocate a wrapped size and index past it).
+    """
+    if count < 0:
+        raise value_error(String(what, ": negative length ", count))
+    if count > Int.MAX // max(size_of[T](), 1):
+        raise value_error(
+            String(
+                what,
+                ": ",
+                count,
+                " records of ",
+                size_of[T](),
+                " bytes overflow a 64-bit size",
+            )
+        )
+
+
 struct Records[T: Copyable & Deinitable](Bufferable, Sized, Writable):
     """A growable, contiguous array of records of struct T, exported as a 1-D
     buffer of `format_of[T]()` (numpy: a structured array).
@@ -53,23 +72,33 @@ struct Records[T: Copyable & Deinitable](Bufferable, Sized, Writable):
         self._shape = Array[Int64, 1](fill=0)
         self._exports = ExportCounter()
 
-    def __init__(out self, *, capacity: Int):
+    def __init__(out self, *, capacity: Int) raises:
         """An empty array with room for `capacity` records.
 
         Args:
             capacity: Records to reserve.
+
+        Raises:
+            ValueError if `capacity` records do not fit in memory's address
+            range (negative, or a byte size that overflows).
         """
+        _check_count[Self.T](capacity, "Records(capacity=...)")
         self._items = List[Self.T](capacity=capacity)
         self._shape = Array[Int64, 1](fill=0)
         self._exports = ExportCounter()
 
-    def __init__(out self, *, length: Int, fill: Self.T):
+    def __init__(out self, *, length: Int, fill: Self.T) raises:
         """`length` copies of `fill`.
 
         Args:
             length: The number of records.
             fill: The value of each.
+
+        Raises:
+            ValueError for a negative length, or one whose byte size
+            overflows.
         """
+        _check_count[Self.T](length, "Records(length=...)")
         self._items = List[Self.T](length=length, fill=fill)
         self._shape = Array[Int64, 1](fill=Int64(length))
         self._exports = ExportCounter()
@@ -125,11 +154,11 @@ struct Records[T: Copyable & Deinitable](Bufferable, Sized, Writable):
             fill: The value of added records.
 
         Raises:
-            BufferError while exported; ValueError for a negative length.
+            BufferError while exported; ValueError for a negative length or
+            one whose byte size overflows.
         """
         self._exports.check_unexported("resize a Records")
-        if length < 0:
-            raise value_error(String("Records.resize: negative length ", length))
+        _check_count[Self.T](length, "Records.resize")
         self._items.resize(length, fill)
         self._shape[0] = Int64(length)
 
@@ -140,9 +169,11 @@ struct Records[T: Copyable & Deinitable](Bufferable, Sized, Writable):
             capacity: The capacity wanted.
 
         Raises:
-            BufferError while exported.
+            BufferError while exported; ValueError for a negative capacity
+            or one whose byte size overflows.
         """
         self._exports.check_unexported("reserve in a Records")
+        _check_count[Self.T](capacity, "Records.reserve")
         self._items.reserve(capacity)
 
     # --- access ------------------------------------------------------------

@@ -88,3 +88,12 @@ def test_fixed_dealloc_and_module_name(bfprivate):
     for _ in range(1000):
         bfprivate.Probe(1)
     assert sys.getrefcount(t) == before
+
+
+def test_type_word_is_one_variable_per_type(bfprivate):
+    assert bfprivate.type_word_checks(77) == (0, 77, 0, True)
+    assert bfprivate.type_word_checks(-3) == (77, -3, 0, True)
+
+
+def test_slot_function_reads_an_installed_slot(bfprivate):
+    assert bfprivate.slot_function_checks() == (True, 0)

@@ -439,3 +439,16 @@ def test_buffer_from_a_span_of_records(rec):
         with pytest.raises(ValueError, match=f"the shape holds {claimed} records, the span has 4"):
             memoryview(wrong)
         assert wrong.live() == 0
+
+
+@pytest.mark.parametrize("length", [-1, 2**62, 2**59])
+def test_sizes_that_do_not_fit_are_refused(rec, length):
+    """A record count whose byte size overflows (or a negative one) is refused before anything is
+    allocated (List allocated the wrapped size and wrote past it)."""
+    with pytest.raises(ValueError, match="negative|overflow"):
+        rec.Particles(length)
+    r = rec.Particles(2)
+    for method in (r.resize, r.reserve):
+        with pytest.raises(ValueError, match="negative|overflow"):
+            method(length)
+    assert r.length() == 2

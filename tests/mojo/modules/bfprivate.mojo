@@ -4,7 +4,7 @@
 
 from std.ffi import c_int
 from std.python import Python, PythonObject
-from std.python.bindings import PythonModuleBuilder
+from std.python.bindings import PythonModuleBuilder, PythonTypeBuilder
 from std.sys.info import size_of
 
 from bufferable import finalize_module, fix_dealloc, module_init_error
@@ -16,6 +16,8 @@ from bufferable._private import (
     address_of,
     get_global,
     insert_slot,
+    slot_function,
+    type_word,
     object_address,
     object_at,
     static_word,
@@ -90,6 +92,27 @@ def static_word_checks(value: PythonObject) raises -> PythonObject:
     return Python.tuple(before, same, _read_word())
 
 
+def type_word_checks(value: PythonObject) raises -> PythonObject:
+    """(Probe's word before the write, the write read back, another type's word
+    is another variable, one address for every call)."""
+    var before = type_word["bfprivate.tw.", Probe]()[]
+    type_word["bfprivate.tw.", Probe]()[] = Int(py=value)
+    var other = type_word["bfprivate.tw.", Counter]()[]
+    var same = Int(type_word["bfprivate.tw.", Probe]()) == Int(
+        type_word["bfprivate.tw.", Probe]()
+    )
+    return Python.tuple(before, type_word["bfprivate.tw.", Probe]()[], other, same)
+
+
+def slot_function_checks() raises -> PythonObject:
+    """(mp_length read back as installed, an absent slot reads 0)."""
+    var tb = PythonTypeBuilder("Scratch", basicsize=16)  # never finalized
+    var f = _mp_length
+    var address = Pointer(to=f).unsafe_bitcast[RawPointer]()[]
+    insert_slot(tb, 4, address)
+    return Python.tuple(slot_function(tb, 4) == Int(address), slot_function(tb, 5))
+
+
 def address_checks(obj: PythonObject) raises -> PythonObject:
     """(address of obj, round trip through object_at is the same object, NULL is 0)."""
     var address = address_of(object_address(obj))
@@ -121,6 +144,8 @@ def PyInit_bfprivate() abi("C") -> PythonObject:
         m.def_function[global_checks]("global_checks")
         m.def_function[static_word_checks]("static_word_checks")
         m.def_function[address_checks]("address_checks")
+        m.def_function[type_word_checks]("type_word_checks")
+        m.def_function[slot_function_checks]("slot_function_checks")
         m.def_function[layout_checks]("layout_checks")
         m.def_function[version]("version")
         ref tb = m.add_type[Probe]("Probe").def_py_init[Probe.py_init]()

@@ -376,6 +376,115 @@ struct Refusing(Bufferable, Writable):
 
 
 # ===-----------------------------------------------------------------------===#
+# OnDevice: a 2 x 3 float32 whose descriptor places it on a DLPack device;
+# bound with add_buffer_protocol before def_py_init (finalize_module must
+# still guard that initializer).
+# ===-----------------------------------------------------------------------===#
+
+
+struct OnDevice(Bufferable, Writable):
+    var data: List[Float32]
+    var shape: Array[Int64, 2]
+    var device_type: Int
+    var device_id: Int
+    var exports: ExportCounter
+
+    def __init__(out self, device_type: Int, device_id: Int):
+        self.data = List[Float32](length=6, fill=1.5)
+        self.shape = Array[Int64, 2](fill=0)
+        self.shape[0] = 2
+        self.shape[1] = 3
+        self.device_type = device_type
+        self.device_id = device_id
+        self.exports = ExportCounter()
+        tally().created += 1
+
+    def __init__(out self, *, deinit move: Self):
+        self.data = move.data^
+        self.shape = move.shape^
+        self.device_type = move.device_type
+        self.device_id = move.device_id
+        self.exports = move.exports^
+
+    def __deinit__(deinit self):
+        tally().destroyed += 1
+
+    def write_to(self, mut w: Some[Writer]):
+        w.write("OnDevice(", self.device_type, ", ", self.device_id, ")")
+
+    def write_repr_to(self, mut w: Some[Writer]):
+        self.write_to(w)
+
+    def __buffer__(mut self, flags: BufferFlags) raises -> Buffer:
+        self.exports.acquire()
+        var b = Buffer(self.data.unsafe_ptr(), Span(self.shape))
+        b.device_type = Int32(self.device_type)
+        b.device_id = Int32(self.device_id)
+        return b^
+
+    def __release_buffer__(mut self, buffer: Buffer):
+        self.exports.release()
+
+    @staticmethod
+    def py_init(out self: OnDevice, args: PythonObject, kwargs: PythonObject) raises:
+        self = OnDevice(Int(py=args[0]), Int(py=args[1]))
+
+    @staticmethod
+    def stats(self_ptr: Pointer[OnDevice, MutUnsafeAnyOrigin]) raises -> PythonObject:
+        return stats_of(self_ptr[].exports)
+
+
+# ===-----------------------------------------------------------------------===#
+# Mismatched: a descriptor built from a strides (mode 0) or suboffsets
+# (mode 1) span shorter than its shape.
+# ===-----------------------------------------------------------------------===#
+
+
+struct Mismatched(Bufferable, Writable):
+    var data: List[Float64]
+    var shape: Array[Int64, 3]
+    var short: Array[Int64, 2]
+    var mode: Int
+    var exports: ExportCounter
+
+    def __init__(out self, mode: Int):
+        self.data = List[Float64](length=8, fill=0.0)
+        self.shape = Array[Int64, 3](fill=2)
+        self.short = Array[Int64, 2](fill=-1)
+        if mode == 0:
+            self.short[0] = 32
+            self.short[1] = 16
+        self.mode = mode
+        self.exports = ExportCounter()
+
+    def write_to(self, mut w: Some[Writer]):
+        w.write("Mismatched(", self.mode, ")")
+
+    def write_repr_to(self, mut w: Some[Writer]):
+        self.write_to(w)
+
+    def __buffer__(mut self, flags: BufferFlags) raises -> Buffer:
+        var b: Buffer
+        if self.mode == 0:
+            b = Buffer(self.data.unsafe_ptr(), Span(self.shape), Span(self.short))
+        else:
+            b = Buffer(self.data.unsafe_ptr(), Span(self.shape)).with_suboffsets(Span(self.short))
+        self.exports.acquire()  # counted once the descriptor is made
+        return b^
+
+    def __release_buffer__(mut self, buffer: Buffer):
+        self.exports.release()
+
+    @staticmethod
+    def py_init(out self: Mismatched, args: PythonObject, kwargs: PythonObject) raises:
+        self = Mismatched(Int(py=args[0]))
+
+    @staticmethod
+    def stats(self_ptr: Pointer[Mismatched, MutUnsafeAnyOrigin]) raises -> PythonObject:
+        return stats_of(self_ptr[].exports)
+
+
+# ===-----------------------------------------------------------------------===#
 # One struct per DType of the design's table
 # ===-----------------------------------------------------------------------===#
 
@@ -504,6 +613,15 @@ def PyInit_bftest() abi("C") -> PythonObject:
         add_buffer_protocol[Refusing](refusing)
 
         _ = m.add_type[Unexported]("Unexported")
+
+        ref on_device = m.add_type[OnDevice]("OnDevice")
+        add_buffer_protocol[OnDevice](on_device)
+        _ = on_device.def_py_init[OnDevice.py_init]()
+        _ = on_device.def_method[OnDevice.stats]("stats")
+
+        ref mismatched = m.add_type[Mismatched]("Mismatched").def_py_init[Mismatched.py_init]()
+        _ = mismatched.def_method[Mismatched.stats]("stats")
+        add_buffer_protocol[Mismatched](mismatched)
 
         bind_typed[DType.bool](m, "Bool")
         bind_typed[DType.int8](m, "Int8")

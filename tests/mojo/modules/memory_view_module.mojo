@@ -12,6 +12,7 @@ from std.time import perf_counter_ns
 from std.sys import simd_width_of
 
 from bufferable import (
+    Buffer,
     BufferFlags,
     add_buffer_protocol,
     finalize_module,
@@ -339,10 +340,28 @@ def from_buffer_2d(mut s: PythonObject, mut a: PythonObject) raises -> PythonObj
 
 def from_buffer_wrong_dtype(mut s: PythonObject, mut a: PythonObject) raises -> PythonObject:
     var v = View2D(a[0])
-    var desc = v.__buffer__(BufferFlags.FULL_RO)
-    v.__release_buffer__(desc)
-    _ = MemoryView[DType.float32, 2](unsafe_buffer=desc)
+    var desc = v.__buffer__(BufferFlags.FULL_RO)  # points into v: v must outlive its use
+    try:
+        _ = MemoryView[DType.float32, 2](unsafe_buffer=desc)
+    finally:
+        v.__release_buffer__(desc)
     return None
+
+
+def unsafe_lie_1d(mut s: PythonObject, mut a: PythonObject) raises -> PythonObject:
+    """MemoryView(unsafe_buffer=...) of a float64 descriptor with extent a[0],
+    NULL data if a[1], on DLPack device type a[2]; returns the view's extent
+    (no element is read)."""
+    var values = Array[Float64, 4](fill=1.0)
+    var shape = Array[Int64, 1](fill=Int64(Int(py=a[0])))
+    var desc = Buffer(Pointer(to=values[0]), Span(shape))
+    if Bool(py=a[1]):
+        desc.data = None
+    desc.device_type = Int32(Int(py=a[2]))
+    var v = MemoryView[DType.float64, 1, mut=False](unsafe_buffer=desc)
+    _ = shape^  # the descriptor points into both
+    _ = values^
+    return PythonObject(v.dim(0))
 
 
 def copy_2d(mut s: PythonObject, mut a: PythonObject) raises -> PythonObject:
@@ -644,6 +663,7 @@ def PyInit_memory_view_module() abi("C") -> PythonObject:
         m.def_py_c_function(py_method[copy_2d_transposed], "copy_2d_transposed")
         m.def_py_c_function(py_method[copy_then_write], "copy_then_write")
         m.def_py_c_function(py_method[full_2d], "full_2d")
+        m.def_py_c_function(py_method[unsafe_lie_1d], "unsafe_lie_1d")
         m.def_py_c_function(py_method[slice_outlives_parent], "slice_outlives_parent")
         m.def_py_c_function(py_method[many_views], "many_views")
         m.def_py_c_function(py_method[export_count], "export_count")
