@@ -14,7 +14,10 @@ the machine's reference to the exporter while consumers still read its memory.
 After every step the invariants check: every holder reads what the model says; the exporter's
 live-export count equals the number of distinct exports the live holders keep alive; gets and
 releases match the successful exports and the exports that died, exactly; a refused request
-counts as a refusal and changes nothing else. `Subject` adapts the machine to one exporter type.
+counts as a refusal and changes nothing else. Two more rules: `reinit` calls `__init__` again on the
+live exporter (refused while exported, the model replaced otherwise), and `device_export` makes an
+exporter whose descriptor places its memory on a device and checks that every buffer consumer is
+refused while DLPack carries the device. `Subject` adapts the machine to one exporter type.
 """
 from __future__ import annotations
 
@@ -98,6 +101,16 @@ def expect_buffer_request(flags: int, readonly: bool, model: np.ndarray) -> bool
     if not has(BufferFlags.STRIDES) and not c_ok:
         return False
     return True
+
+
+def dlpack_device_of(capsule) -> tuple:
+    """The (device_type, device_id) of an unconsumed versioned DLPack capsule's DLTensor (read in
+    place: DLManagedTensorVersioned puts it at byte 40)."""
+    get = ctypes.pythonapi.PyCapsule_GetPointer
+    get.restype, get.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
+    address = get(capsule, b"dltensor_versioned")
+    device = (ctypes.c_int32 * 2).from_address(address + 40)
+    return device[0], device[1]
 
 
 def raw_view(desc: dict, dtype: np.dtype) -> np.ndarray:
@@ -201,6 +214,23 @@ class Subject(abc.ABC):
     def reference(self, obj):
         """A weak reference to obj, or None if the type has none."""
         return None
+
+    def reinit_args(self, layout):
+        """A strategy of arguments to `reinit`."""
+        return st.just(layout)
+
+    def expected_reinit_error(self, arg, live):
+        """The exception class `obj.__init__(...)` again must raise, or None."""
+        return BufferError if live else None
+
+    def reinit(self, obj, arg):
+        """Call obj.__init__ again (may raise); returns the new (model_bytes, model)."""
+        raise NotImplementedError
+
+    @abc.abstractmethod
+    def on_device(self, layout, device):
+        """A new exporter like `layout` whose descriptor says its memory is on `device`; returns
+        (obj, counters function)."""
 
     def check_gone(self, weak) -> None:
         """Called once the exporter and all its consumers are unreachable."""
@@ -554,6 +584,67 @@ class ExportMachine(RuleBasedStateMachine):
             self._tally(f"resize refused ({expected.__name__})")
             return
         self.model_bytes, self.model = self.subject.resize(self.obj, arg, self.model_bytes, self.model)
+
+    # ---- __init__ again, memory on a device ---------------------------------------------------
+
+    @precondition(lambda self: self.obj is not None)
+    @rule(data=st.data())
+    def reinit(self, data):
+        """obj.__init__(...) again: refused while any export is live (a consumer still reads the
+        memory), else the exporter holds the new value and its counters start again."""
+        self._step()
+        arg = data.draw(self.subject.reinit_args(self.layout), label="reinit")
+        live = len(self._live_keys())
+        expected = self.subject.expected_reinit_error(arg, live)
+        if expected is not None:
+            before = self.model.copy()
+            try:
+                self.subject.reinit(self.obj, arg)
+            except expected:
+                pass
+            else:
+                raise AssertionError(f"__init__ again with {live} live exports did not raise")
+            assert np.array_equal(self.model, before)
+            self._tally(f"reinit refused ({expected.__name__})")
+            return
+        assert not self.holders
+        self.model_bytes, self.model = self.subject.reinit(self.obj, arg)
+        self.gets0, self.releases0, _ = self.subject.counters(self.obj)
+        self.refusals0 = self.subject.refusals(self.obj)
+        self.expected_gets = self.expected_releases = self.expected_refusals = 0
+        self.dead_keys = set()
+
+    @precondition(lambda self: not self.holders)  # (between exports: keeps it a few % of steps)
+    @rule(layout=st.data(), device=st.sampled_from([(2, 0), (2, 3), (4, 1), (13, 0)]))
+    def device_export(self, layout, device):
+        """An exporter whose memory is on a device: every buffer consumer is refused with
+        BufferError naming the device, __dlpack_device__ and the capsule carry it, and each export
+        made is released."""
+        self._step()
+        obj, counters = self.subject.on_device(
+            layout.draw(st.sampled_from(self.subject.layouts), label="layout"), device)
+        for consume in (memoryview, lambda o: Acquisition(o, BufferFlags.FULL_RO), pa.array):
+            try:
+                consume(obj)
+            except BufferError as e:
+                assert consume is pa.array or f"device {device}" in str(e), str(e)
+            else:
+                raise AssertionError(f"memory on device {device} was exported as host memory")
+        assert obj.__dlpack_device__() == device
+        if getattr(self.subject, "records", False):  # DLPack has no record types
+            try:
+                obj.__dlpack__(max_version=(1, 1))
+            except BufferError:
+                pass
+            else:
+                raise AssertionError("a record export went out through DLPack")
+        else:
+            capsule = obj.__dlpack__(max_version=(1, 1))
+            assert dlpack_device_of(capsule) == device
+            del capsule
+        gets, releases, live = counters(obj)
+        assert live == 0 and gets == releases >= 2, (gets, releases, live)
+        self._tally("device_export refused")
 
     # ---- invariants ------------------------------------------------------------------------------
 

@@ -105,6 +105,21 @@ class ProducerSubject(Subject):
 
         return weakref.ref(p)
 
+    def expected_reinit_error(self, arg, live):
+        return TypeError  # nanobind refuses __init__ on an initialized instance, exported or not
+
+    def reinit(self, p, layout):
+        import warnings
+
+        with warnings.catch_warnings():  # nanobind also warns about the attempt
+            warnings.simplefilter("ignore", RuntimeWarning)
+            p.__init__(layout["shape"], layout["format"])
+
+    def on_device(self, layout, device):
+        p = Producer(layout["shape"], layout["format"], strides=layout["strides"],
+                     offset=layout["offset"], readonly=layout["readonly"], device=device)
+        return p, self.counters
+
     def check_gone(self, weak):
         assert weak() is None, "the Producer outlived every reference to it"
         assert live_allocations() == self.allocations0, "the Producer's memory was not freed"
@@ -118,6 +133,8 @@ def test_producer_state_machine():
     run_counted(ProducerMachine, EXAMPLES)
     print(f"\nProducer state machine: {ProducerMachine.summary()}")
     assert ProducerMachine.steps >= MIN_STEPS, ProducerMachine.steps
+    assert ProducerMachine.outcomes["reinit refused (TypeError)"] > MIN_STEPS // 100
+    assert ProducerMachine.outcomes["device_export refused"] > MIN_STEPS // 100
 
 
 def release_kept_failures() -> None:

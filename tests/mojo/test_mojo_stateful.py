@@ -23,8 +23,9 @@ class VectorSubject(Subject):
 
     layouts = [0, 1, 5, 12]  # initial lengths
 
-    def __init__(self, vector_type):
+    def __init__(self, vector_type, device_type):
         self.Vector = vector_type
+        self.OnDevice = device_type
 
     def make(self, n):
         v = self.Vector(n)
@@ -50,6 +51,20 @@ class VectorSubject(Subject):
         kept = model[:n]
         return None, np.concatenate([kept, np.full(n - len(kept), -1, np.int32)])
 
+    def reinit_args(self, n):
+        return st.integers(0, 12)
+
+    def reinit(self, v, n):
+        v.__init__(n)  # a new Vector(n) in place of the old value
+        return None, np.arange(n, dtype=np.int32)
+
+    def on_device(self, layout, device):
+        def counters(d):
+            live, acquired, released = d.stats()
+            return acquired, released, live
+
+        return self.OnDevice(*device), counters
+
     def check_own(self, v, model_bytes, model):
         assert [v.get(i) for i in range(len(model))] == model.tolist()
         try:
@@ -60,15 +75,24 @@ class VectorSubject(Subject):
             raise AssertionError("Vector.get past the end did not raise IndexError")
 
 
+def check_reinit_and_device(outcomes):
+    """__init__ again was both refused (while exported) and done (unexported), and exporters on a
+    device were tried, each often."""
+    refused = outcomes["reinit refused (BufferError)"]
+    assert refused > MIN_STEPS // 100 and outcomes["reinit"] - refused > MIN_STEPS // 100
+    assert outcomes["device_export refused"] > MIN_STEPS // 100
+
+
 def test_mojo_vector_state_machine(bftest):
     class VectorMachine(ExportMachine):
-        subject = VectorSubject(bftest.Vector)
+        subject = VectorSubject(bftest.Vector, bftest.OnDevice)
 
     run_counted(VectorMachine, EXAMPLES)
     print(f"\nMojo Vector state machine: {VectorMachine.summary()}")
     assert VectorMachine.steps >= MIN_STEPS, VectorMachine.steps
     assert VectorMachine.outcomes["resize refused (BufferError)"] > MIN_STEPS // 100
     assert VectorMachine.outcomes["write via numpy"] > MIN_STEPS // 100
+    check_reinit_and_device(VectorMachine.outcomes)
 
 
 def test_eight_threads_share_a_mojo_vector(bftest):
@@ -144,6 +168,19 @@ class RecordsSubject(Subject):
         resized[:min(n, len(model))] = model[:n]
         return None, resized
 
+    def reinit_args(self, n):
+        return st.integers(0, 12)
+
+    def reinit(self, r, n):
+        r.__init__(n)  # n default (zeroed) records in place of the old value
+        return None, np.zeros(n, self.dtype)
+
+    def on_device(self, layout, device):
+        from bufferable.testing import Producer  # records of this format, said to be on a device
+
+        p = Producer((layout,), memoryview(self.module.Particles(0)).format, device=device)
+        return p, lambda q: (q.gets, q.releases, q.live_exports)
+
     def check_own(self, r, model_bytes, model):
         for i, record in enumerate(model):
             assert self.module.particle_get(r, i) == (tuple(float(x) for x in record["pos"]),
@@ -169,3 +206,4 @@ def test_mojo_records_state_machine(mojo_module):
     assert RecordsMachine.outcomes["resize refused (BufferError)"] > MIN_STEPS // 100
     assert RecordsMachine.outcomes["export dlpack refused"] > MIN_STEPS // 100
     assert RecordsMachine.outcomes["write via numpy"] > MIN_STEPS // 100
+    check_reinit_and_device(RecordsMachine.outcomes)
