@@ -54,6 +54,10 @@ class BfApi(ctypes.Structure):
         ("acquisition_object", F(vp, vp)),  # a borrowed reference: not py_object (ctypes would steal it)
         ("parse_format", F(c_int, ctypes.c_char_p, ctypes.POINTER(BfFormatInfo))),
         ("set_error", F(c_int, c_int, ctypes.c_char_p)),
+        # version 1.1
+        ("install_interop", F(c_int, obj)),
+        ("acquire_dlpack", F(c_int, obj, c_int, ctypes.POINTER(BfBuffer), ctypes.POINTER(vp))),
+        ("acquire_arrow", F(c_int, obj, c_int, ctypes.POINTER(BfBuffer), ctypes.POINTER(vp))),
     ]
 
 
@@ -66,11 +70,11 @@ def api():
 
 
 def test_capsule_name_and_version(api):
-    assert api.version_major == 1 and api.version_minor == 3  # 1.3: the error records
+    assert api.version_major == 1 and api.version_minor == 3
     assert _core.API_VERSION == (1, 3)
-    # interop, dlpack, arrow, 2 table entries, 3 error-record entries
-    assert api.size == ctypes.sizeof(BfApi) + 8 * 8
-    assert api.size >= ctypes.sizeof(BfApi)  # every function this test knows is filled in
+    # the 1.2 table entries and the 1.3 error records follow the fields this test declares
+    assert api.size == ctypes.sizeof(BfApi) + 5 * 8 == 136  # the layout the core's static_asserts pin
+    assert ctypes.sizeof(BfBuffer) == 64 and ctypes.sizeof(BfFormatInfo) == 32 and ctypes.sizeof(PyBuffer) == 80
     get = ctypes.pythonapi.PyCapsule_GetPointer
     get.restype, get.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
     with pytest.raises(ValueError):  # a wrong name is refused by CPython
@@ -142,6 +146,24 @@ def test_acquire_through_the_table(api):
     api.acquisition_decref(None)  # NULL is ignored
     with pytest.raises(TypeError):
         api.acquire(object(), 0, ctypes.byref(out), ctypes.byref(acq))
+
+
+def test_version_1_1_entries_through_the_table(api):
+    p = Producer((4,), "<f")
+    out, acq = BfBuffer(), ctypes.c_void_p()
+    assert api.acquire_dlpack(p, BufferFlags.STRIDES, ctypes.byref(out), ctypes.byref(acq)) == 0
+    assert (out.data, out.itemsize, out.format, out.ndim, out.shape[0]) == (p.address, 4, b"f", 1, 4)
+    assert p.live_exports == 1
+    api.acquisition_decref(acq)
+    assert (p.gets, p.releases) == (1, 1)
+    pyarrow = pytest.importorskip("pyarrow")
+    column = pyarrow.array([1.0, 2.0, 3.0])
+    assert api.acquire_arrow(column, BufferFlags.STRIDES, ctypes.byref(out), ctypes.byref(acq)) == 0
+    assert (out.format, out.ndim, out.shape[0], out.readonly) == (b"d", 1, 3, 1)
+    assert ctypes.cast(out.data, ctypes.POINTER(ctypes.c_double))[2] == 3.0
+    api.acquisition_decref(acq)
+    with pytest.raises(TypeError):
+        api.install_interop(42)
 
 
 @pytest.mark.parametrize("kind,exc", [(1, BufferError), (2, ValueError), (3, TypeError), (4, IndexError),

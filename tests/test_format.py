@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from bufferable import _core
+from bufferable import _core, _testing
 
 parse = _core.parse_format
 Format = _core.Format
@@ -37,7 +37,7 @@ def numpy_pep3118(fmt):
 
 def info(fmt):
     """The C entry point bf::parse_format (fast path included) as a tuple."""
-    return _core._format_info(fmt.encode())
+    return _testing.format_info(fmt.encode())
 
 
 # --- every struct code in every byte order --------------------------------------------------------
@@ -407,7 +407,7 @@ def test_field_name_not_utf8_is_refused_at_parse_time(fmt, pos):
     with pytest.raises(ValueError, match=r"at position %d: field name is not valid UTF-8" % pos):
         parse(fmt)
     with pytest.raises(ValueError):
-        _core._format_info(fmt)
+        _testing.format_info(fmt)
     # A UTF-8 name is a name like any other, and everything about it reads back.
     f = parse("d:\u00e9t\u00e9:i:\u2603:".encode())
     assert [x.name for x in f.fields] == ["\u00e9t\u00e9", "\u2603"]

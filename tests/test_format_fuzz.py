@@ -1,4 +1,4 @@
-"""Fuzz of the format grammar (issue 7), reproducible (derandomized hypothesis, no database).
+"""Fuzz of the format grammar, reproducible (derandomized hypothesis, no database).
 
 11,300 cases per run: 600 struct formats, 600 formats of the full grammar and 300 of numpy's dialect
 from hypothesis strategies, each with 7 (3 for numpy's) seeded mutations -- byte insertions,
@@ -19,7 +19,7 @@ import pytest
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
-from bufferable import _core  # noqa: E402
+from bufferable import _core, _testing  # noqa: E402
 
 parse = _core.parse_format
 
@@ -72,7 +72,7 @@ def check(fmt):
     # The C entry point takes NUL-terminated bytes.
     if b"\x00" not in raw:
         try:
-            c = _core._format_info(raw)
+            c = _testing.format_info(raw)
         except ValueError:
             c = None
         assert (c is None) == (f is None), fmt

@@ -137,7 +137,7 @@ def test_reported_negative_stride_offset_layout_under_debug_allocator():
 @pytest.mark.parametrize(
     "kwargs,exc,message",
     [
-        ({"offset": ()}, TypeError, "offset must be an int, not tuple"),  # used to read past the end
+        ({"offset": ()}, TypeError, "offset must be an int, not tuple"),  # one int, never a sequence
         ({"offset": [200]}, TypeError, "offset must be an int, not list"),
         ({"offset": "8"}, TypeError, "offset must be an int, not str"),
         ({"offset": True}, TypeError, "offset must be an int, not bool"),

@@ -37,10 +37,9 @@
 #include <nanobind/stl/string.h>
 
 #include <atomic>
-#include <memory>
+#include <new>
 #include <optional>
 #include <string>
-#include <thread>
 
 struct BfAcquisition {
   std::atomic<intptr_t> refcount{1};
@@ -50,7 +49,6 @@ struct BfAcquisition {
   void *owner = nullptr;
   void (*release)(void *owner) = nullptr;
   PyObject *obj = nullptr;  // strong reference (foreign only; view.obj otherwise)
-  std::unique_ptr<int64_t[]> scratch;  // 2 * BF_MAX_NDIM, foreign only
 };
 
 namespace bf {
@@ -165,18 +163,11 @@ BfAcquisition *acquisition_new_foreign(PyObject *obj, void *owner, void (*releas
   }
   BfAcquisition *a = new (std::nothrow) BfAcquisition();
   if (!a) return PyErr_NoMemory(), nullptr;
-  a->scratch.reset(new (std::nothrow) int64_t[2 * BF_MAX_NDIM]());
-  if (!a->scratch) {
-    delete a;
-    return PyErr_NoMemory(), nullptr;
-  }
   a->owner = owner;
   a->release = release;
   a->obj = Py_XNewRef(obj);
   return a;
 }
-
-int64_t *acquisition_scratch(BfAcquisition *acq) { return acq ? acq->scratch.get() : nullptr; }
 
 namespace {
 
@@ -249,28 +240,6 @@ BufferInfo inspect(nb::handle obj, int flags) {
   return r;
 }
 
-// A Python handle on one acquisition, for tests of the consumer side (bufferable.testing).
-struct TestAcquisition {
-  BfAcquisition *acq = nullptr;
-  BfBuffer desc{};
-  intptr_t held = 0;  // references this Python object owns
-
-  // via: "buffer" (acquire), "dlpack" (acquire_dlpack) or "arrow" (acquire_arrow).
-  TestAcquisition(nb::handle obj, int flags, const std::string &via) {
-    auto *how = via == "buffer" ? acquire : via == "dlpack" ? acquire_dlpack
-              : via == "arrow" ? acquire_arrow : nullptr;
-    if (!how) throw nb::value_error("via must be 'buffer', 'dlpack' or 'arrow'");
-    if (how(obj.ptr(), flags, &desc, &acq) < 0) throw nb::python_error();
-    held = 1;
-  }
-  ~TestAcquisition() {
-    while (held > 0) { --held; acquisition_decref(acq); }
-  }
-  void check() const {
-    if (held <= 0) throw nb::value_error("this acquisition holds no reference any more");
-  }
-};
-
 }  // namespace
 
 void bind_acquire(nb::module_ &m) {
@@ -312,49 +281,6 @@ void bind_acquire(nb::module_ &m) {
         "nbytes (len), C/Fortran contiguity and the address. Fields the exporter left NULL are "
         "None. The export is released before returning. An exporter that refuses the request "
         "raises its own exception (BufferError, or ValueError for numpy), unchanged.");
-
-  nb::class_<TestAcquisition>(m, "_Acquisition",
-                              "Testing handle on one bf::acquire() acquisition (consumer side).")
-      .def(nb::init<nb::handle, int, const std::string &>(), nb::arg("obj"),
-           nb::arg("flags") = (int) PyBUF_FULL_RO, nb::arg("via") = "buffer")
-      .def("incref", [](TestAcquisition &t) { t.check(); acquisition_incref(t.acq); ++t.held; },
-           "Add a reference (acquisition_incref).")
-      .def("decref", [](TestAcquisition &t) { t.check(); --t.held; acquisition_decref(t.acq); },
-           "Drop a reference (acquisition_decref); the last one releases the export.")
-      .def("decref_in_thread",
-           [](TestAcquisition &t) {
-             t.check();
-             --t.held;
-             BfAcquisition *acq = t.acq;
-             nb::gil_scoped_release unlocked;  // the thread must take the GIL by itself
-             std::thread([acq] { acquisition_decref(acq); }).join();
-           },
-           "Drop a reference from a new native thread that does not hold the GIL.")
-      .def_prop_ro("held", [](const TestAcquisition &t) { return t.held; },
-                   "References this handle still owns.")
-      .def_prop_ro("obj",
-                   [](const TestAcquisition &t) {
-                     t.check();
-                     return nb::borrow(acquisition_object(t.acq));
-                   },
-                   "acquisition_object(): the exporter whose export is held.")
-      .def_prop_ro("desc",
-                   [](const TestAcquisition &t) -> nb::typed<nb::dict, nb::str, nb::object> {
-                     t.check();
-                     const BfBuffer &d = t.desc;
-                     nb::dict r;
-                     r["address"] = (uintptr_t) d.data;
-                     r["itemsize"] = d.itemsize;
-                     r["format"] = d.format ? nb::object(nb::str(d.format)) : nb::none();
-                     r["ndim"] = d.ndim;
-                     r["readonly"] = (bool) d.readonly;
-                     r["shape"] = tuple_or_none((const Py_ssize_t *) d.shape, d.ndim);
-                     r["strides"] = tuple_or_none((const Py_ssize_t *) d.strides, d.ndim);
-                     r["suboffsets"] = tuple_or_none((const Py_ssize_t *) d.suboffsets, d.ndim);
-                     r["device"] = nb::make_tuple(d.device.device_type, d.device.device_id);
-                     return r;
-                   },
-                   "The BfBuffer acquire() filled in, as a dict.");
 }
 
 }  // namespace bf

@@ -18,6 +18,86 @@
 
 namespace bf {
 
+// The layouts other languages mirror field for field (mojo/bufferable: api.mojo's BfApi,
+// FormatInfo, DataType and PyBufferView, buffer.mojo's Buffer, table.mojo's and table_view.mojo's
+// column and chunk records; tests/test_c_api.py's ctypes structures). A change here must change
+// them too; these make the compiler say so.
+#define BF_AT(type, field, offset) \
+  static_assert(offsetof(type, field) == (offset), #type "." #field)
+BF_AT(BfApi, version_major, 0);
+BF_AT(BfApi, version_minor, 2);
+BF_AT(BfApi, size, 4);
+BF_AT(BfApi, export_buffer, 8);
+BF_AT(BfApi, release_buffer, 16);
+BF_AT(BfApi, acquire, 24);
+BF_AT(BfApi, acquisition_incref, 32);
+BF_AT(BfApi, acquisition_decref, 40);
+BF_AT(BfApi, acquisition_object, 48);
+BF_AT(BfApi, parse_format, 56);
+BF_AT(BfApi, set_error, 64);
+BF_AT(BfApi, install_interop, 72);
+BF_AT(BfApi, acquire_dlpack, 80);
+BF_AT(BfApi, acquire_arrow, 88);
+BF_AT(BfApi, install_table_interop, 96);
+BF_AT(BfApi, acquire_arrow_table, 104);
+BF_AT(BfApi, note_error, 112);
+BF_AT(BfApi, raise_error, 120);
+BF_AT(BfApi, reword_error, 128);
+static_assert(sizeof(BfApi) == 136, "sizeof(BfApi)");
+BF_AT(BfBuffer, data, 0);
+BF_AT(BfBuffer, itemsize, 8);
+BF_AT(BfBuffer, format, 16);
+BF_AT(BfBuffer, ndim, 24);
+BF_AT(BfBuffer, readonly, 28);
+BF_AT(BfBuffer, shape, 32);
+BF_AT(BfBuffer, strides, 40);
+BF_AT(BfBuffer, suboffsets, 48);
+BF_AT(BfBuffer, device, 56);
+static_assert(sizeof(BfBuffer) == 64, "sizeof(BfBuffer)");
+BF_AT(BfDataType, code, 0);
+BF_AT(BfDataType, bits, 1);
+BF_AT(BfDataType, lanes, 2);
+static_assert(sizeof(BfDataType) == 4, "sizeof(BfDataType)");
+BF_AT(BfFormatInfo, itemsize, 0);
+BF_AT(BfFormatInfo, alignment, 8);
+BF_AT(BfFormatInfo, byteorder, 16);
+BF_AT(BfFormatInfo, native_order, 17);
+BF_AT(BfFormatInfo, nfields, 20);
+BF_AT(BfFormatInfo, dtype, 24);
+static_assert(sizeof(BfFormatInfo) == 32, "sizeof(BfFormatInfo)");
+BF_AT(BfColumn, name, 0);
+BF_AT(BfColumn, format, 8);
+BF_AT(BfColumn, data, 16);
+static_assert(sizeof(BfColumn) == 24, "sizeof(BfColumn)");
+BF_AT(BfArrowChunk, values, 0);
+BF_AT(BfArrowChunk, format, 8);
+BF_AT(BfArrowChunk, refusal, 16);
+BF_AT(BfArrowChunk, length, 24);
+BF_AT(BfArrowChunk, itemsize, 32);
+BF_AT(BfArrowChunk, validity, 40);
+BF_AT(BfArrowChunk, validity_offset, 48);
+BF_AT(BfArrowChunk, null_count, 56);
+static_assert(sizeof(BfArrowChunk) == 64, "sizeof(BfArrowChunk)");
+BF_AT(BfArrowTable, ncolumns, 0);
+BF_AT(BfArrowTable, nchunks, 8);
+BF_AT(BfArrowTable, nrows, 16);
+BF_AT(BfArrowTable, names, 24);
+BF_AT(BfArrowTable, chunks, 32);
+static_assert(sizeof(BfArrowTable) == 40, "sizeof(BfArrowTable)");
+BF_AT(Py_buffer, buf, 0);
+BF_AT(Py_buffer, obj, 8);
+BF_AT(Py_buffer, len, 16);
+BF_AT(Py_buffer, itemsize, 24);
+BF_AT(Py_buffer, readonly, 32);
+BF_AT(Py_buffer, ndim, 36);
+BF_AT(Py_buffer, format, 40);
+BF_AT(Py_buffer, shape, 48);
+BF_AT(Py_buffer, strides, 56);
+BF_AT(Py_buffer, suboffsets, 64);
+BF_AT(Py_buffer, internal, 72);
+static_assert(sizeof(Py_buffer) == 80, "sizeof(Py_buffer)");
+#undef BF_AT
+
 namespace {
 
 PyObject *class_of(int kind) {

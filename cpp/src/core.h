@@ -29,7 +29,6 @@ inline bool host_memory(BfDevice device) {
 // export_buffer then accepts memory on any device and reports the descriptor's device in *device
 // ({BF_DEVICE_CPU, 0} for an exporter that does not export through the core).
 int export_any_device(PyObject *exporter, Py_buffer *view, int flags, BfDevice *device);
-void bind_export(nb::module_ &m);
 
 // Run `release` (which undoes an export: PyBuffer_Release, a foreign deleter) from any thread:
 // directly when this thread holds the GIL, else taking it. If the interpreter is finalizing and
@@ -56,19 +55,13 @@ PyObject *acquisition_object(BfAcquisition *acq);
 // An acquisition that owns something other than a Py_buffer (a DLPack managed tensor, an Arrow
 // array): the decref that drops the count to zero calls release(owner) exactly once, holding the
 // GIL, then drops the strong reference to `obj` (may be NULL) that acquisition_object returns.
-// Count starts at 1. acquisition_scratch gives 2 * BF_MAX_NDIM int64_t owned by the acquisition
-// (e.g. shape and byte strides converted from elements), valid until it dies. NULL + MemoryError
-// on failure.
+// Count starts at 1. NULL + MemoryError on failure.
 BfAcquisition *acquisition_new_foreign(PyObject *obj, void *owner, void (*release)(void *owner));
-int64_t *acquisition_scratch(BfAcquisition *acq);
 void bind_acquire(nb::module_ &m);
 
 // format.cpp: the PEP 3118 format grammar. parse_format sets ValueError on a bad format.
 int parse_format(const char *format, BfFormatInfo *out);
 void bind_format(nb::module_ &m);
-
-// testing.cpp: bufferable._core.testing.Producer, an exporter built on the contract.
-void bind_testing(nb::module_ &m);
 
 // interop_methods.cpp: the DLPack and Arrow methods for any buffer-exporting type.
 int install_interop(PyObject *type);

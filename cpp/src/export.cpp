@@ -388,7 +388,4 @@ int check_request(PyObject *owner, const BfBuffer *desc, int flags) {
   return 0;
 }
 
-// The export engine has no Python API of its own: bufferable.testing.Producer exercises it.
-void bind_export(nb::module_ &) {}
-
 }  // namespace bf

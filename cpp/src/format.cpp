@@ -38,9 +38,10 @@
 //     its parent like any member. These are numpy's _dtype_from_pep3118 rules (T{}, Z, shapes),
 //     so numpy's dtype.itemsize of a format equals our itemsize of "T{" + format + "}".
 //   * alignment = the largest alignment of the items laid out in '@' mode, 1 if there are none.
-//   * Extension types: ml_dtypes' bfloat16 (2 bytes, alignment 2), float8_* (1), float6_* and
-//     float4_e2m1fn (1 byte each, as ml_dtypes stores them), int2, int4, uint2, uint4 (1 byte each,
-//     unpacked). Any other (module, qualname) must first be registered with
+//   * The codes' sizes, alignments and DLPack types are the rows of the scalar table
+//     (scalar_types.cpp), extension types included: ml_dtypes' bfloat16 (2 bytes, alignment 2),
+//     float8_* (1), float6_* and float4_e2m1fn (1 byte each, as ml_dtypes stores them), int2, int4,
+//     uint2, uint4 (1 byte each, unpacked). Any other (module, qualname) must first be registered with
 //     _core.register_format_extension(module, qualname, itemsize, alignment=1); an unknown one is
 //     a ValueError. ml_dtypes types take no param. DLPack dtypes: bfloat16 -> (BFLOAT, 16),
 //     float8_* -> (FLOAT8_*, 8); the sub-byte types (int2/int4/uint2/uint4/float6/float4) have no
@@ -52,6 +53,7 @@
 // code and order merged ("<1i1i" -> "<2i", "xx" -> "@2x"; not 's', 'p', 'T'). An empty format is
 // its byte order alone ("" -> "@"). It parses to the same itemsize, alignment and layout.
 #include "format.h"
+#include "scalar_types.h"
 
 #include <algorithm>
 #include <cstdarg>
@@ -84,108 +86,28 @@ inline bool native_order(char order) { return order == '@' || order == '=' || or
 
 struct Scalar { int64_t size, align; BfDataType dt; };
 
-// The size/alignment/dtype of a struct code. Returns 1, 0 for an unknown code, or -1 for a code
-// that exists only with native sizes. Native entries are what the C compiler says, which is what
-// _struct.c's native table records (offsetof in a struct {char c; T x;}).
+// The size/alignment/dtype of a struct code, from the scalar table (scalar_types.cpp). Returns 1,
+// 0 for an unknown code, or -1 for a code that exists only with native sizes.
 int scalar_info(char c, char sub, bool native, Scalar &r) {
-  auto set = [&](int64_t size, int64_t align, uint8_t code) {
-    r.size = size; r.align = align;
-    r.dt = (code == BF_DTYPE_NONE || size * 8 > 255) ? kNone : BfDataType{code, uint8_t(size * 8), 1};
-    return 1;
-  };
+  const ScalarType *t = scalar_by_code(c, sub);
+  if (t == nullptr) return 0;
   if (native) {
-    switch (c) {
-      case '?': return set(sizeof(bool), alignof(bool), BF_DTYPE_BOOL);
-      case 'c': case 's': case 'p': case 'x': return set(1, 1, BF_DTYPE_NONE);
-      case 'b': return set(1, 1, BF_DTYPE_INT);
-      case 'B': return set(1, 1, BF_DTYPE_UINT);
-      case 'h': return set(sizeof(short), alignof(short), BF_DTYPE_INT);
-      case 'H': return set(sizeof(short), alignof(short), BF_DTYPE_UINT);
-      case 'i': return set(sizeof(int), alignof(int), BF_DTYPE_INT);
-      case 'I': return set(sizeof(int), alignof(int), BF_DTYPE_UINT);
-      case 'l': return set(sizeof(long), alignof(long), BF_DTYPE_INT);
-      case 'L': return set(sizeof(long), alignof(long), BF_DTYPE_UINT);
-      case 'q': return set(sizeof(long long), alignof(long long), BF_DTYPE_INT);
-      case 'Q': return set(sizeof(long long), alignof(long long), BF_DTYPE_UINT);
-      case 'n': return set(sizeof(Py_ssize_t), alignof(Py_ssize_t), BF_DTYPE_INT);
-      case 'N': return set(sizeof(size_t), alignof(size_t), BF_DTYPE_UINT);
-      case 'e': return set(2, alignof(short), BF_DTYPE_FLOAT);  // struct aligns 'e' like short
-      case 'f': return set(sizeof(float), alignof(float), BF_DTYPE_FLOAT);
-      case 'd': return set(sizeof(double), alignof(double), BF_DTYPE_FLOAT);
-      case 'g': return set(sizeof(long double), alignof(long double), BF_DTYPE_FLOAT);
-      case 'F': return set(2 * sizeof(float), alignof(float), BF_DTYPE_COMPLEX);
-      case 'D': return set(2 * sizeof(double), alignof(double), BF_DTYPE_COMPLEX);
-      case 'P': case 'O': return set(sizeof(void *), alignof(void *), BF_DTYPE_NONE);
-      case 'u': return set(2, 2, BF_DTYPE_NONE);  // UCS-2 and UCS-4 characters (PEP 3118; numpy 'U')
-      case 'w': return set(4, 4, BF_DTYPE_NONE);
-      case 'Z':
-        if (sub == 'f') return set(2 * sizeof(float), alignof(float), BF_DTYPE_COMPLEX);
-        if (sub == 'd') return set(2 * sizeof(double), alignof(double), BF_DTYPE_COMPLEX);
-        return set(2 * sizeof(long double), alignof(long double), BF_DTYPE_COMPLEX);  // 256 bits: NONE
-    }
-    return 0;
+    r.size = t->native_size;
+    r.align = t->native_align;
+  } else {
+    if (t->standard_size == 0) return -1;
+    r.size = t->standard_size;
+    r.align = 1;
   }
-  switch (c) {
-    case '?': return set(1, 1, BF_DTYPE_BOOL);
-    case 'c': case 's': case 'p': case 'x': return set(1, 1, BF_DTYPE_NONE);
-    case 'b': return set(1, 1, BF_DTYPE_INT);
-    case 'B': return set(1, 1, BF_DTYPE_UINT);
-    case 'h': return set(2, 1, BF_DTYPE_INT);
-    case 'H': return set(2, 1, BF_DTYPE_UINT);
-    case 'i': case 'l': return set(4, 1, BF_DTYPE_INT);
-    case 'I': case 'L': return set(4, 1, BF_DTYPE_UINT);
-    case 'q': return set(8, 1, BF_DTYPE_INT);
-    case 'Q': return set(8, 1, BF_DTYPE_UINT);
-    case 'e': return set(2, 1, BF_DTYPE_FLOAT);
-    case 'f': return set(4, 1, BF_DTYPE_FLOAT);
-    case 'd': return set(8, 1, BF_DTYPE_FLOAT);
-    case 'F': return set(8, 1, BF_DTYPE_COMPLEX);
-    case 'D': return set(16, 1, BF_DTYPE_COMPLEX);
-    case 'u': return set(2, 1, BF_DTYPE_NONE);
-    case 'w': return set(4, 1, BF_DTYPE_NONE);
-    // long double has no standard size; ctypes nevertheless exports "<g": take the native size.
-    case 'g': return set(sizeof(long double), 1, BF_DTYPE_FLOAT);
-    case 'Z':
-      if (sub == 'f') return set(8, 1, BF_DTYPE_COMPLEX);
-      if (sub == 'd') return set(16, 1, BF_DTYPE_COMPLEX);
-      return set(2 * sizeof(long double), 1, BF_DTYPE_COMPLEX);
-    case 'O': return set(sizeof(void *), 1, BF_DTYPE_NONE);  // numpy accepts '=O' too: a pointer
-    case 'n': case 'N': case 'P': return -1;
-  }
-  return 0;
+  r.dt = data_type(t->code, r.size);
+  return 1;
 }
 
-// Extension types: the built-in ml_dtypes table, then what register_format_extension added.
+// Extension types: the scalar table's ml_dtypes rows, then what register_format_extension added.
 struct ExtType { std::string module, qualname; int64_t size, align; BfDataType dt; };
-struct BuiltinExt { const char *name; int64_t size; uint8_t code, bits; };
-const BuiltinExt kMlDtypes[] = {
-    {"bfloat16", 2, BF_DTYPE_BFLOAT, 16},
-    {"float8_e3m4", 1, BF_DTYPE_FLOAT8_E3M4, 8},
-    {"float8_e4m3", 1, BF_DTYPE_FLOAT8_E4M3, 8},
-    {"float8_e4m3b11fnuz", 1, BF_DTYPE_FLOAT8_E4M3B11FNUZ, 8},
-    {"float8_e4m3fn", 1, BF_DTYPE_FLOAT8_E4M3FN, 8},
-    {"float8_e4m3fnuz", 1, BF_DTYPE_FLOAT8_E4M3FNUZ, 8},
-    {"float8_e5m2", 1, BF_DTYPE_FLOAT8_E5M2, 8},
-    {"float8_e5m2fnuz", 1, BF_DTYPE_FLOAT8_E5M2FNUZ, 8},
-    {"float8_e8m0fnu", 1, BF_DTYPE_FLOAT8_E8M0FNU, 8},
-    {"float6_e2m3fn", 1, BF_DTYPE_NONE, 0},
-    {"float6_e3m2fn", 1, BF_DTYPE_NONE, 0},
-    {"float4_e2m1fn", 1, BF_DTYPE_NONE, 0},
-    {"int2", 1, BF_DTYPE_NONE, 0},
-    {"int4", 1, BF_DTYPE_NONE, 0},
-    {"uint2", 1, BF_DTYPE_NONE, 0},
-    {"uint4", 1, BF_DTYPE_NONE, 0},
-};
 std::vector<ExtType> &ext_registry() { static std::vector<ExtType> r; return r; }  // GIL-guarded
 
 inline bool span_eq(const char *p, size_t n, const char *lit) { return strlen(lit) == n && memcmp(p, lit, n) == 0; }
-
-const BuiltinExt *find_builtin(const char *mod, size_t nmod, const char *qual, size_t nqual) {
-  if (!span_eq(mod, nmod, "ml_dtypes")) return nullptr;
-  for (const BuiltinExt &e : kMlDtypes)
-    if (span_eq(qual, nqual, e.name)) return &e;
-  return nullptr;
-}
 
 inline bool mul_ok(int64_t a, int64_t b, int64_t &r) { return !__builtin_mul_overflow(a, b, &r); }
 inline bool add_ok(int64_t a, int64_t b, int64_t &r) { return !__builtin_add_overflow(a, b, &r); }
@@ -307,10 +229,11 @@ struct Parser {
       return fail(bad, "extension parameter is not valid UTF-8");
     size_t p1 = pos++;
     int len = int(std::min<size_t>(pos - open, 120));
-    if (const BuiltinExt *e = find_builtin(s + m0, m1 - m0, s + q0, q1 - q0)) {
-      if (p1 != p0) return fail(p0, "the ml_dtypes type '%s' takes no parameter", e->name);
-      r.size = r.align = e->size;
-      r.dt = e->code == BF_DTYPE_NONE ? kNone : BfDataType{e->code, e->bits, 1};
+    if (const ScalarType *e = scalar_by_extension(s + m0, m1 - m0, s + q0, q1 - q0)) {
+      if (p1 != p0) return fail(p0, "the ml_dtypes type '%.*s' takes no parameter", int(q1 - q0), s + q0);
+      r.size = e->native_size;
+      r.align = e->native_align;
+      r.dt = e->dtype;
       return true;
     }
     for (const ExtType &e : ext_registry())
@@ -845,15 +768,6 @@ void bind_format(nb::module_ &m) {
   }, nb::arg("format").none(),
   "Parse and validate a PEP 3118 format (str, bytes, or None for 'B'); ValueError names the position.");
 
-  // The C entry point as the contract defines it (fast path included), for tests.
-  m.def("_format_info", [](nb::bytes fmt)
-            -> nb::typed<nb::tuple, int64_t, int64_t, nb::str, bool, int64_t, nb::typed<nb::tuple, int, int, int>> {
-    BfFormatInfo i{};
-    if (parse_format(fmt.c_str(), &i) != 0) throw nb::python_error();
-    return nb::make_tuple(i.itemsize, i.alignment, std::string(1, i.byteorder), bool(i.native_order),
-                          i.nfields, nb::make_tuple(int(i.dtype.code), int(i.dtype.bits), int(i.dtype.lanes)));
-  });
-
   m.def("register_format_extension", [](const std::string &module, const std::string &qualname,
                                         int64_t itemsize, int64_t alignment) {
     auto dotted = [](const std::string &t) {
@@ -864,7 +778,7 @@ void bind_format(nb::module_ &m) {
     if (itemsize < 1) throw nb::value_error("itemsize must be >= 1");
     if (alignment < 1 || (alignment & (alignment - 1)) || alignment > itemsize || itemsize % alignment)
       throw nb::value_error("alignment must be a power of two dividing itemsize");
-    if (find_builtin(module.data(), module.size(), qualname.data(), qualname.size()))
+    if (scalar_by_extension(module.data(), module.size(), qualname.data(), qualname.size()))
       throw nb::value_error("this extension type is built in and cannot be redefined");
     for (ExtType &e : ext_registry())
       if (e.module == module && e.qualname == qualname) { e.size = itemsize; e.align = alignment; return; }

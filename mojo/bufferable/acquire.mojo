@@ -148,10 +148,7 @@ def acquire[
         rc = api.acquire(
             object_address(obj), c_int(flags.value), desc_ptr, acquisition_ptr
         )
-    elif not api.has(
-        BfApi.OFFSET_ACQUIRE_DLPACK if via
-        == VIA_DLPACK else BfApi.OFFSET_ACQUIRE_ARROW
-    ):
+    elif not api.has(BfApi.INTEROP):
         raise type_error(
             String(
                 name_of(),

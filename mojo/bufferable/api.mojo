@@ -226,7 +226,7 @@ struct BfApi:
     """set_error(kind, message): set the Python exception of class `kind`
     (an `ERROR_*`); returns -1."""
 
-    # --- appended after 1.0: present when `size` covers them (see `has`) ---
+    # --- later minor versions: read a field only when `has(...)` its version ---
 
     var _install_interop: Int
     """install_interop(type) -> int: give a buffer-exporting type
@@ -254,45 +254,26 @@ struct BfApi:
     """reword_error(message, new_message): move the record to a new text.
     Call through `reword_error`."""
 
-    def has(self, field_offset: Int) -> Bool:
-        """Tells whether the core filled the field at `field_offset` (fields
-        appended by later minor versions may be absent from an older core).
+    def has(self, minor: Int) -> Bool:
+        """Tells whether the core has the entries of a minor version of the
+        contract (bufferable.h: fields are only appended, each minor version
+        after the previous one's).
 
         Args:
-            field_offset: The field's byte offset in BfApi (e.g.
-                `BfApi.OFFSET_INSTALL_INTEROP`).
+            minor: `BfApi.INTEROP` (1.1), `BfApi.TABLES` (1.2) or
+                `BfApi.ERRORS` (1.3).
 
         Returns:
-            True if `size` covers the field and it is not NULL.
+            True if the core's `version_minor` is at least `minor`.
         """
-        if Int(self.size) < field_offset + 8:
-            return False
-        var address = Pointer(to=self).unsafe_bitcast[UInt8]()
-        return (
-            Pointer[Int, MutUntrackedOrigin](
-                unsafe_from_address=Int(address) + field_offset
-            )[]
-            != 0
-        )
+        return Int(self.version_minor) >= minor
 
-    comptime OFFSET_INSTALL_INTEROP = 72
-    """Byte offset of `install_interop` (the end of the 1.0 table)."""
-    comptime OFFSET_ACQUIRE_DLPACK = 80
-    """Byte offset of `acquire_dlpack`."""
-    comptime OFFSET_ACQUIRE_ARROW = 88
-    """Byte offset of `acquire_arrow`."""
-    comptime OFFSET_INSTALL_TABLE_INTEROP = 96
-    """Byte offset of `install_table_interop` (contract 1.2)."""
-    comptime OFFSET_ACQUIRE_ARROW_TABLE = 104
-    """Byte offset of `acquire_arrow_table` (contract 1.2)."""
-    comptime OFFSET_NOTE_ERROR = 112
-    """Byte offset of `note_error` (contract 1.3)."""
-    comptime OFFSET_RAISE_ERROR = 120
-    """Byte offset of `raise_error` (contract 1.3)."""
-    comptime OFFSET_REWORD_ERROR = 128
-    """Byte offset of `reword_error` (contract 1.3)."""
-    comptime SIZE_1_0 = 72
-    """sizeof(BfApi) of contract 1.0: what this package requires."""
+    comptime INTEROP = 1
+    """Version 1.1: `install_interop`, `acquire_dlpack`, `acquire_arrow`."""
+    comptime TABLES = 2
+    """Version 1.2: `install_table_interop`, `acquire_arrow_table`."""
+    comptime ERRORS = 3
+    """Version 1.3: `note_error`, `raise_error`, `reword_error`."""
 
     def install_interop(self, type_object: PyObjectPtr) -> c_int:
         """Calls `install_interop` if the core has it.
@@ -304,7 +285,7 @@ struct BfApi:
             0 on success or when the core lacks the function (nothing done);
             -1 with a Python exception set on failure.
         """
-        if not self.has(Self.OFFSET_INSTALL_INTEROP):
+        if not self.has(Self.INTEROP):
             return 0
         var f = Pointer(to=self._install_interop).unsafe_bitcast[
             def(PyObjectPtr) thin abi("C") -> c_int
@@ -323,7 +304,7 @@ struct BfApi:
             exception: The exception object (borrowed; NULL for none). Not
                 NULL only while holding the GIL.
         """
-        if not self.has(Self.OFFSET_NOTE_ERROR):
+        if not self.has(Self.ERRORS):
             return
         var m = message.copy()
         var f = Pointer(to=self._note_error).unsafe_bitcast[
@@ -352,7 +333,7 @@ struct BfApi:
         Returns:
             -1.
         """
-        if not self.has(Self.OFFSET_RAISE_ERROR):
+        if not self.has(Self.ERRORS):
             return set_error(default_kind, message)
         var m = message.copy()
         var f = Pointer(to=self._raise_error).unsafe_bitcast[
@@ -374,7 +355,7 @@ struct BfApi:
             message: The text the record is for.
             new_message: The text of the error that replaces it.
         """
-        if not self.has(Self.OFFSET_REWORD_ERROR):
+        if not self.has(Self.ERRORS):
             return
         var a = message.copy()
         var b = new_message.copy()
@@ -402,7 +383,7 @@ struct BfApi:
         out_desc: BufferPtr,
         out_acquisition: Pointer[AcquisitionPtr, MutUnsafeAnyOrigin],
     ) -> c_int:
-        """Calls `acquire_dlpack` (check `has(OFFSET_ACQUIRE_DLPACK)` first).
+        """Calls `acquire_dlpack` (check `has(BfApi.INTEROP)` first).
 
         Args:
             obj: The object exporting `__dlpack__`.
@@ -430,7 +411,7 @@ struct BfApi:
         out_desc: BufferPtr,
         out_acquisition: Pointer[AcquisitionPtr, MutUnsafeAnyOrigin],
     ) -> c_int:
-        """Calls `acquire_arrow` (check `has(OFFSET_ACQUIRE_ARROW)` first).
+        """Calls `acquire_arrow` (check `has(BfApi.INTEROP)` first).
 
         Args:
             obj: The object exporting `__arrow_c_array__`.
@@ -467,9 +448,7 @@ struct BfApi:
         Raises:
             If the core is older than contract 1.2 or refuses.
         """
-        if Int(self.version_minor) < 2 or not self.has(
-            Self.OFFSET_INSTALL_TABLE_INTEROP
-        ):
+        if not self.has(Self.TABLES):
             raise Error(
                 "bufferable: tables need the core's C API 1.2; this core is ",
                 self.version_major,
@@ -507,9 +486,7 @@ struct BfApi:
         Raises:
             If the core is older than contract 1.2.
         """
-        if Int(self.version_minor) < 2 or not self.has(
-            Self.OFFSET_ACQUIRE_ARROW_TABLE
-        ):
+        if not self.has(Self.TABLES):
             raise Error(
                 "bufferable: TableView needs the core's C API 1.2; this core",
                 " is ",
@@ -559,23 +536,17 @@ def _read_capsule() raises -> RawPointer:
             API_VERSION_MAJOR,
             ".x (reinstall matching versions)",
         )
-    if Int(api[].version_minor) < API_VERSION_MINOR or Int(
-        api[].size
-    ) < BfApi.SIZE_1_0:
+    if Int(api[].version_minor) < API_VERSION_MINOR:
         raise Error(
             "bufferable: the core's C API (version ",
             api[].version_major,
             ".",
             api[].version_minor,
-            ", ",
-            api[].size,
-            " bytes) is older than this Mojo package needs (",
+            ") is older than this Mojo package needs (",
             API_VERSION_MAJOR,
             ".",
             API_VERSION_MINOR,
-            ", ",
-            BfApi.SIZE_1_0,
-            " bytes)",
+            ")",
         )
     return address.unsafe_origin_cast[MutUntrackedOrigin]()
 

@@ -1,11 +1,11 @@
 """bufferable.testing: exporters and consumer handles for testing code that uses buffers.
 
-``Producer`` exports any layout (shape, strides, offset, format, suboffsets, read-only) through
+The helpers live in the extension ``bufferable._testing``, apart from the core, and use only the
+core's C API (the ``bufferable._core._C_API`` capsule). ``Producer`` exports any layout (shape, strides, offset, format, suboffsets, read-only) through
 bufferable's C contract, exactly as a Mojo or C/C++ producer does, and counts its exports, so a
 test can prove that every get is released exactly once and that memory is freed exactly once.
 """
-from ._core import _Acquisition
-from ._core.testing import Producer, export_totals, live_allocation_bytes, live_allocations
+from ._testing import Producer, _Acquisition, export_totals, live_allocation_bytes, live_allocations
 
 __all__ = ["Producer", "Acquisition", "export_totals", "live_allocations", "live_allocation_bytes"]
 

@@ -1,4 +1,4 @@
-"""bufferable.MemoryView: Mojo code viewing Python buffers (issue 4).
+"""bufferable.MemoryView: Mojo code viewing Python buffers.
 
 Every test goes through tests/mojo/modules/memory_view_module.mojo, compiled once per session: numpy
 arrays of any layout, bytes, bytearray, memoryview, array.array, bufferable's testing Producer and

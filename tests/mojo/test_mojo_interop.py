@@ -1,4 +1,4 @@
-"""DLPack and Arrow on the Mojo side (issue 6), through tests/mojo/modules/bfinterop.mojo.
+"""DLPack and Arrow on the Mojo side, through tests/mojo/modules/bfinterop.mojo.
 
 - Mojo Bufferable types (``Grid[dtype]``, ``Packed``) and MemoryViews handed back to Python are
   consumed by numpy (``np.from_dlpack``), torch (``torch.from_dlpack``), pyarrow (``pa.array``)

@@ -47,7 +47,9 @@ extern "C" {
 
 /* A change of major version breaks the ABI: a user built for another major must refuse the table. */
 #define BF_API_VERSION_MAJOR 1
-/* Minor versions only append fields to BfApi; a user needing minor m checks version_minor >= m. */
+/* Minor versions only append fields to BfApi; a user needing minor m checks version_minor >= m.
+ * 1.0: export_buffer .. set_error. 1.1: install_interop, acquire_dlpack, acquire_arrow.
+ * 1.2: install_table_interop, acquire_arrow_table. 1.3: note_error, raise_error, reword_error. */
 #define BF_API_VERSION_MINOR 3
 
 /* Name of the capsule holding `const BfApi *`, attribute `_C_API` of module `bufferable._core`. */
@@ -110,7 +112,7 @@ typedef enum {
   BF_DTYPE_BFLOAT = 4,       /* kDLBfloat: bfloat16 */
   BF_DTYPE_COMPLEX = 5,      /* kDLComplex: two floats; bits counts both halves */
   BF_DTYPE_BOOL = 6,         /* kDLBool: one byte, 0 or 1 */
-  BF_DTYPE_FLOAT8_E3M4 = 7,  /* kDLFloat8_e3m4 and the float8/6/4 codes that follow in dlpack.h */
+  BF_DTYPE_FLOAT8_E3M4 = 7,  /* kDLFloat8_e3m4 and the float8 codes that follow in dlpack.h */
   BF_DTYPE_FLOAT8_E4M3 = 8,
   BF_DTYPE_FLOAT8_E4M3B11FNUZ = 9,
   BF_DTYPE_FLOAT8_E4M3FN = 10,
@@ -118,6 +120,8 @@ typedef enum {
   BF_DTYPE_FLOAT8_E5M2 = 12,
   BF_DTYPE_FLOAT8_E5M2FNUZ = 13,
   BF_DTYPE_FLOAT8_E8M0FNU = 14,
+  /* DLPack's float6/float4 codes (15-17) are bit-packed: no buffer format has that layout (ml_dtypes
+   * stores float6_* and float4_e2m1fn one per byte), so no format maps to them. */
   BF_DTYPE_NONE = 255,       /* not a single scalar (a struct, padding, bytes, a pointer, ...) */
 } BfDTypeCode;
 
@@ -261,8 +265,9 @@ typedef struct {
 typedef void (*BfReleaseTable)(struct _object *table);
 
 /* ---------------------------------------------------------------------------------------------
- * BfApi: the function table. Fields are only ever appended (a minor version bump); `size` tells
- * how many bytes of the table this core filled in.
+ * BfApi: the function table. Fields are only ever appended, with a minor version bump: read a
+ * field only if version_minor is at least the minor that appended it (marked below). `size` is
+ * sizeof(BfApi) as the core was compiled.
  * ------------------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -320,7 +325,7 @@ typedef struct {
    * Always returns -1, so `return api->set_error(...)` reads naturally. */
   int (*set_error)(int kind, const char *message);
 
-  /* --- DLPack and Arrow (appended in 1.1) --- */
+  /* --- DLPack and Arrow: version 1.1 (present when version_minor >= 1) --- */
 
   /* Give `type` (whose instances export the buffer protocol) the methods __dlpack__,
    * __dlpack_device__, __arrow_c_schema__, __arrow_c_array__ and __arrow_c_stream__ (1-D: a
@@ -343,7 +348,7 @@ typedef struct {
    * and calls its release callback exactly once. GIL required. */
   int (*acquire_arrow)(struct _object *obj, int flags, BfBuffer *out, BfAcquisition **acq);
 
-  /* --- appended in 1.2 --- */
+  /* --- tables: version 1.2 (present when version_minor >= 2) --- */
 
   /* Give `type` the Arrow PyCapsule methods of a table: __arrow_c_schema__ (a struct with one
    * field per column), __arrow_c_array__ (a struct array whose children point at the columns'
@@ -365,7 +370,8 @@ typedef struct {
   int (*acquire_arrow_table)(struct _object *obj, BfAcquisition **acq,
                              const BfArrowTable **table);
 
-  /* --- appended in 1.3: errors that travel through code that cannot carry a Python exception --- */
+  /* --- errors that travel through code that cannot carry a Python exception: version 1.3
+   * (present when version_minor >= 3) --- */
 
   /* Record, for the calling thread, which Python exception the producer's error whose text is
    * `message` (UTF-8) stands for: `exception` itself when not NULL (a new reference is taken, GIL

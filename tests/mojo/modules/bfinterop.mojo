@@ -1,4 +1,4 @@
-# Test module of tests/mojo/test_mojo_interop.py (issue 6) and
+# Test module of tests/mojo/test_mojo_interop.py and
 # benchmarks/bench_interop.py: Mojo producers that Python consumes through
 # DLPack and Arrow (their __dlpack__ / __arrow_c_*__ come from the core via
 # finalize_module), and MemoryViews that Mojo builds from DLPack tensors and

@@ -1,7 +1,8 @@
-// testing.cpp -- bufferable._core.testing.Producer: an exporter of any layout, built on the contract.
+// producer.cpp -- bufferable._testing.Producer: an exporter of any layout, built on the contract.
 //
 // Producer exports exactly as a Mojo or C producer does: its bf_getbuffer slot hands a BfBuffer
-// to bf::export_buffer() and its bf_releasebuffer slot calls bf::release_buffer(). It owns
+// to the core's api->export_buffer() and its bf_releasebuffer slot calls api->release_buffer(). It
+// owns
 // zero-initialised memory large enough for the layout it was given, counts successful exports
 // (gets), releases and refused requests, and refuses to move its memory while exports are live.
 //
@@ -13,7 +14,7 @@
 //
 // Every allocation goes through Mem, which counts live allocations globally: tests check that the
 // count returns to where it was, i.e. that memory is freed, and freed once.
-#include "core.h"
+#include "testing.h"
 
 #include <nanobind/stl/string.h>
 
@@ -26,7 +27,7 @@
 #include <utility>
 #include <vector>
 
-namespace bf {
+namespace bf_testing {
 namespace {
 
 std::atomic<int64_t> live_allocations{0}, live_bytes{0};
@@ -40,7 +41,8 @@ struct Mem {
   explicit Mem(int64_t n) : size(n) {
     ptr = n < 0 ? nullptr : (char *) std::calloc((size_t) std::max<int64_t>(n, 1), 1);
     if (!ptr) {
-      PyErr_Format(PyExc_MemoryError, "cannot allocate %lld bytes for a test Producer", (long long) n);
+      PyErr_Format(PyExc_MemoryError, "cannot allocate %lld bytes for a test Producer",
+                   (long long) n);
       throw nb::python_error();
     }
     ++live_allocations;
@@ -101,20 +103,24 @@ std::string str_arg(nb::handle h, const char *what) {
 std::vector<int64_t> int_list(nb::handle h, const char *what, bool allow_scalar = false) {
   std::vector<int64_t> out;
   nb::object scalar;  // keeps the one-element tuple alive
-  if (allow_scalar && PyIndex_Check(h.ptr()) && !PySequence_Check(h.ptr())) h = scalar = nb::make_tuple(h);
+  if (allow_scalar && PyIndex_Check(h.ptr()) && !PySequence_Check(h.ptr()))
+    h = scalar = nb::make_tuple(h);
   if (PyUnicode_Check(h.ptr()) || PyBytes_Check(h.ptr()) || !PySequence_Check(h.ptr()))
-    fail(PyExc_TypeError, std::string(what) + " must be a sequence of ints, not " +
-                              Py_TYPE(h.ptr())->tp_name);
+    fail(PyExc_TypeError,
+         std::string(what) + " must be a sequence of ints, not " + Py_TYPE(h.ptr())->tp_name);
   nb::object seq = nb::steal(PySequence_Fast(h.ptr(), what));
   if (!seq) throw nb::python_error();
   Py_ssize_t n = PySequence_Fast_GET_SIZE(seq.ptr());
   for (Py_ssize_t i = 0; i < n; ++i)
-    out.push_back(int_arg(PySequence_Fast_GET_ITEM(seq.ptr(), i), std::string(what) + "[" + std::to_string(i) + "]"));
+    out.push_back(int_arg(PySequence_Fast_GET_ITEM(seq.ptr(), i),
+                          std::string(what) + "[" + std::to_string(i) + "]"));
   return out;
 }
 
 // Byte offsets that the indices of dims [a, b) reach from index 0: lowest and highest.
-struct Reach { int64_t lo = 0, hi = 0; };
+struct Reach {
+  int64_t lo = 0, hi = 0;
+};
 Reach reach(const std::vector<int64_t> &shape, const std::vector<int64_t> &strides, int a, int b) {
   Reach r;
   for (int d = a; d < b; ++d) {
@@ -141,10 +147,20 @@ struct Producer {
 
   Producer() = default;
   Producer(Producer &&o) noexcept  // (only before the first export: the counters start at 0)
-      : shape(std::move(o.shape)), strides(std::move(o.strides)), suboffsets(std::move(o.suboffsets)),
-        format(std::move(o.format)), null_format(o.null_format), null_data(o.null_data),
-        null_shape(o.null_shape), has_strides(o.has_strides), itemsize(o.itemsize), offset(o.offset),
-        required(o.required), ndim(o.ndim), readonly(o.readonly), device(o.device),
+      : shape(std::move(o.shape)),
+        strides(std::move(o.strides)),
+        suboffsets(std::move(o.suboffsets)),
+        format(std::move(o.format)),
+        null_format(o.null_format),
+        null_data(o.null_data),
+        null_shape(o.null_shape),
+        has_strides(o.has_strides),
+        itemsize(o.itemsize),
+        offset(o.offset),
+        required(o.required),
+        ndim(o.ndim),
+        readonly(o.readonly),
+        device(o.device),
         storage(std::move(o.storage)),
         blocks(std::move(o.blocks)) {
     link();
@@ -175,14 +191,16 @@ void build(Producer &p, nb::handle shape_h, nb::handle format_h, nb::handle stri
                                 Py_TYPE(device_h.ptr())->tp_name);
     int64_t v[2];
     for (int i = 0; i < 2; ++i) {
-      v[i] = int_arg(PyTuple_GET_ITEM(device_h.ptr(), i), std::string("device[") + std::to_string(i) + "]");
-      if (v[i] < INT32_MIN || v[i] > INT32_MAX) fail(PyExc_ValueError, "device values must fit in 32 bits");
+      v[i] = int_arg(PyTuple_GET_ITEM(device_h.ptr(), i),
+                     std::string("device[") + std::to_string(i) + "]");
+      if (v[i] < INT32_MIN || v[i] > INT32_MAX)
+        fail(PyExc_ValueError, "device values must fit in 32 bits");
     }
     p.device = BfDevice{(int32_t) v[0], (int32_t) v[1]};
   }
   p.format = str_arg(format_h, "format");
   BfFormatInfo info;
-  if (parse_format(p.format.c_str(), &info) < 0) throw nb::python_error();  // ValueError
+  if (api().parse_format(p.format.c_str(), &info) < 0) throw nb::python_error();  // ValueError
   p.itemsize = info.itemsize;
   p.readonly = readonly;
 
@@ -195,7 +213,8 @@ void build(Producer &p, nb::handle shape_h, nb::handle format_h, nb::handle stri
   int64_t nbytes = p.itemsize;
   for (int d = 0; d < p.ndim; ++d) {
     if (p.shape[d] < 0)
-      fail(PyExc_ValueError, "shape[" + std::to_string(d) + "] = " + std::to_string(p.shape[d]) + " is negative");
+      fail(PyExc_ValueError,
+           "shape[" + std::to_string(d) + "] = " + std::to_string(p.shape[d]) + " is negative");
     empty |= p.shape[d] == 0;
     if (__builtin_mul_overflow(nbytes, std::max<int64_t>(p.shape[d], 1), &nbytes))
       fail(PyExc_ValueError, "layout too large: product(shape) * itemsize overflows 64 bits");
@@ -223,8 +242,9 @@ void build(Producer &p, nb::handle shape_h, nb::handle format_h, nb::handle stri
       fail(PyExc_ValueError, "suboffsets has " + std::to_string(p.suboffsets.size()) +
                                  " entries but shape has " + std::to_string(p.ndim));
     if (!p.has_strides)
-      fail(PyExc_ValueError, "suboffsets need explicit strides (the stride of an indirect "
-                             "dimension steps between pointers)");
+      fail(PyExc_ValueError,
+           "suboffsets need explicit strides (the stride of an indirect "
+           "dimension steps between pointers)");
     for (int d = 0; d < p.ndim; ++d)
       if (p.suboffsets[d] >= 0) cuts.push_back(d);
   }
@@ -234,15 +254,21 @@ void build(Producer &p, nb::handle shape_h, nb::handle format_h, nb::handle stri
   auto slot = [&](int j) { return j < nseg - 1 ? (int64_t) sizeof(char *) : p.itemsize; };
 
   Reach top = empty ? Reach{} : reach(p.shape, p.strides, 0, seg_end(0));
-  if (offset_h.is_none()) p.offset = -top.lo;
+  if (offset_h.is_none())
+    p.offset = -top.lo;
   else {
-    p.offset = int_arg(offset_h, "offset");  // one int (not a sequence: offset=() read past its end)
-    if (p.offset < 0) fail(PyExc_ValueError, "offset must be >= 0, got " + std::to_string(p.offset));
+    p.offset =
+        int_arg(offset_h, "offset");  // one int (not a sequence: offset=() read past its end)
+    if (p.offset < 0)
+      fail(PyExc_ValueError, "offset must be >= 0, got " + std::to_string(p.offset));
     if (p.offset + top.lo < 0)
-      fail(PyExc_ValueError, "offset " + std::to_string(p.offset) + " is too small: negative strides "
-                             "reach " + std::to_string(-top.lo) + " bytes before element 0");
+      fail(PyExc_ValueError, "offset " + std::to_string(p.offset) +
+                                 " is too small: negative strides "
+                                 "reach " +
+                                 std::to_string(-top.lo) + " bytes before element 0");
   }
-  if (empty) p.required = p.offset;
+  if (empty)
+    p.required = p.offset;
   else if (__builtin_add_overflow(p.offset, top.hi + slot(0), &p.required))
     fail(PyExc_ValueError, "layout too large: its byte extent overflows 64 bits");
   p.storage = Mem(p.required);
@@ -267,7 +293,8 @@ void build(Producer &p, nb::handle shape_h, nb::handle format_h, nb::handle stri
     for (size_t k = 1; k < offs.size(); ++k)
       if (offs[k] - offs[k - 1] < (int64_t) sizeof(char *))
         fail(PyExc_ValueError, "suboffsets: the pointers of indirect dimension " +
-                                   std::to_string(cuts[j]) + " overlap (its stride is smaller than a pointer)");
+                                   std::to_string(cuts[j]) +
+                                   " overlap (its stride is smaller than a pointer)");
     const int64_t sub = p.suboffsets[cuts[j]];
     const Reach r = reach(p.shape, p.strides, seg_begin(j + 1), seg_end(j + 1));
     for (int64_t o : offs) {
@@ -288,7 +315,7 @@ int producer_getbuffer(PyObject *self, Py_buffer *view, int flags) {
     return -1;
   }
   Producer *p = nb::inst_ptr<Producer>(self);
-  if (export_buffer(self, view, &p->desc, flags) < 0) {
+  if (api().export_buffer(self, view, &p->desc, flags) < 0) {
     ++p->refusals;
     return -1;
   }
@@ -298,33 +325,28 @@ int producer_getbuffer(PyObject *self, Py_buffer *view, int flags) {
 }
 
 void producer_releasebuffer(PyObject *self, Py_buffer *view) {
-  release_buffer(view);
+  api().release_buffer(view);
   ++nb::inst_ptr<Producer>(self)->releases;
   ++total_releases;
 }
 
-PyType_Slot producer_slots[] = {
-    {Py_bf_getbuffer, (void *) producer_getbuffer},
-    {Py_bf_releasebuffer, (void *) producer_releasebuffer},
-    {0, nullptr}};
+PyType_Slot producer_slots[] = {{Py_bf_getbuffer, (void *) producer_getbuffer},
+                                {Py_bf_releasebuffer, (void *) producer_releasebuffer},
+                                {0, nullptr}};
 
 nb::object tuple_of(const std::vector<int64_t> &v) {
-  nb::list l;
-  for (int64_t x : v) l.append(x);
-  return nb::tuple(l);
+  return tuple_or_none(v.data(), (int) v.size());
 }
 
 }  // namespace
 
-void bind_testing(nb::module_ &m) {
-  nb::module_ t = m.def_submodule(
-      "testing", "Test helpers built on the C contract (see bufferable.testing).");
-
-  nb::class_<Producer>(t, "Producer", nb::type_slots(producer_slots), nb::is_weak_referenceable(),
-                       R"(Producer(shape, format="B", *, strides=None, offset=None, suboffsets=None, readonly=False, device=None)
+void bind_producer(nb::module_ &t) {
+  nb::class_<Producer>(
+      t, "Producer", nb::type_slots(producer_slots), nb::is_weak_referenceable(),
+      R"(Producer(shape, format="B", *, strides=None, offset=None, suboffsets=None, readonly=False, device=None)
 
 An exporter of any layout, for tests: it owns zero-initialised memory large enough for the layout
-and exports it through bufferable's C contract (bf::export_buffer), exactly as a Mojo or C producer.
+and exports it through bufferable's C contract (api->export_buffer), exactly as a Mojo or C producer.
 
 shape: extents (a sequence of ints, or one int). format: PEP 3118 format of one item; its size is
 the itemsize. strides: byte steps per dimension (negative and zero allowed), or None for a
@@ -337,16 +359,18 @@ memory (which stays host memory: only what the core does with the claim is teste
 
 Counters: gets (successful exports), releases, refusals, live_exports.
 resize(nbytes) reallocates the storage (see its docstring).)")
-      .def("__init__",
-           [](Producer *self, nb::handle shape, nb::handle format, nb::handle strides,
-              nb::handle offset, nb::handle suboffsets, bool readonly, nb::handle device) {
-             Producer p;
-             build(p, shape, format, strides, offset, suboffsets, readonly, device);
-             new (self) Producer(std::move(p));  // links the descriptor
-           },
-           nb::arg("shape").none(), nb::arg("format").none() = "B", nb::kw_only(), nb::arg("strides").none() = nb::none(),
-           nb::arg("offset").none() = nb::none(), nb::arg("suboffsets").none() = nb::none(),
-           nb::arg("readonly") = false, nb::arg("device").none() = nb::none())
+      .def(
+          "__init__",
+          [](Producer *self, nb::handle shape, nb::handle format, nb::handle strides,
+             nb::handle offset, nb::handle suboffsets, bool readonly, nb::handle device) {
+            Producer p;
+            build(p, shape, format, strides, offset, suboffsets, readonly, device);
+            new (self) Producer(std::move(p));  // links the descriptor
+          },
+          nb::arg("shape").none(), nb::arg("format").none() = "B", nb::kw_only(),
+          nb::arg("strides").none() = nb::none(), nb::arg("offset").none() = nb::none(),
+          nb::arg("suboffsets").none() = nb::none(), nb::arg("readonly") = false,
+          nb::arg("device").none() = nb::none())
       .def_static(
           "lying",
           [](nb::handle shape_h, nb::handle format_h, nb::handle itemsize_h, nb::handle ndim_h,
@@ -356,19 +380,23 @@ resize(nbytes) reallocates the storage (see its docstring).)")
             p.null_format = format_h.is_none();
             if (!p.null_format) p.format = str_arg(format_h, "format");
             p.shape = int_list(shape_h, "shape", true);
-            if (ndim_h.is_none()) p.ndim = (int) p.shape.size();
+            if (ndim_h.is_none())
+              p.ndim = (int) p.shape.size();
             else {
               const int64_t ndim = int_arg(ndim_h, "ndim");
-              if (ndim < INT32_MIN || ndim > INT32_MAX) fail(PyExc_ValueError, "ndim must fit in 32 bits (the descriptor's int32_t)");
+              if (ndim < INT32_MIN || ndim > INT32_MAX)
+                fail(PyExc_ValueError, "ndim must fit in 32 bits (the descriptor's int32_t)");
               p.ndim = (int) ndim;
             }
             if (itemsize_h.is_none()) {
               BfFormatInfo info;
-              if (parse_format(p.null_format ? "B" : p.format.c_str(), &info) < 0) {
+              if (api().parse_format(p.null_format ? "B" : p.format.c_str(), &info) < 0) {
                 PyErr_Clear();
                 p.itemsize = 1;
-              } else p.itemsize = info.itemsize;
-            } else p.itemsize = int_arg(itemsize_h, "itemsize");
+              } else
+                p.itemsize = info.itemsize;
+            } else
+              p.itemsize = int_arg(itemsize_h, "itemsize");
             p.has_strides = !strides_h.is_none();
             if (p.has_strides) p.strides = int_list(strides_h, "strides");
             if (!suboffsets_h.is_none()) p.suboffsets = int_list(suboffsets_h, "suboffsets");
@@ -376,8 +404,10 @@ resize(nbytes) reallocates the storage (see its docstring).)")
             // about their length when it is outside 0..BF_MAX_NDIM, which the core refuses first).
             if (p.ndim >= 0 && p.ndim <= BF_MAX_NDIM) {
               if ((int) p.shape.size() < p.ndim) p.shape.resize(p.ndim, 1);
-              if (p.has_strides && (int) p.strides.size() < p.ndim) p.strides.resize(p.ndim, p.itemsize);
-              if (!p.suboffsets.empty() && (int) p.suboffsets.size() < p.ndim) p.suboffsets.resize(p.ndim, -1);
+              if (p.has_strides && (int) p.strides.size() < p.ndim)
+                p.strides.resize(p.ndim, p.itemsize);
+              if (!p.suboffsets.empty() && (int) p.suboffsets.size() < p.ndim)
+                p.suboffsets.resize(p.ndim, -1);
             }
             if (p.shape.empty()) p.shape.push_back(0);  // a valid pointer even for ndim 0
             p.null_data = null_data;
@@ -447,19 +477,25 @@ resize(nbytes) reallocates the storage (see its docstring).)")
       },
                    "The (device_type, device_id) the descriptor states.")
       .def("__repr__", [](const Producer &p) {
-        return "<Producer shape=" + std::string(nb::repr(tuple_of(p.shape)).c_str()) + " format='" + p.format +
-               "' live_exports=" + std::to_string(p.live()) + ">";
+        return "<Producer shape=" + std::string(nb::repr(tuple_of(p.shape)).c_str()) + " format='" +
+               p.format + "' live_exports=" + std::to_string(p.live()) + ">";
       });
 
   // DLPack and Arrow come from the core's shared methods, built on the buffer export above.
-  if (install_interop(t.attr("Producer").ptr()) != 0) throw nb::python_error();
+  if (api().install_interop(t.attr("Producer").ptr()) != 0) throw nb::python_error();
 
-  t.def("live_allocations", [] { return live_allocations.load(); },
-        "Number of memory blocks all Producers currently own (freed exactly once when they die).");
-  t.def("export_totals", []() -> nb::typed<nb::tuple, int64_t, int64_t> { return nb::make_tuple(total_gets, total_releases); },
-        "(gets, releases) summed over every Producer that ever existed in this process.");
-  t.def("live_allocation_bytes", [] { return live_bytes.load(); },
-        "Total bytes all Producers currently own.");
+  t.def(
+      "live_allocations", [] { return live_allocations.load(); },
+      "Number of memory blocks all Producers currently own (freed exactly once when they die).");
+  t.def(
+      "export_totals",
+      []() -> nb::typed<nb::tuple, int64_t, int64_t> {
+        return nb::make_tuple(total_gets, total_releases);
+      },
+      "(gets, releases) summed over every Producer that ever existed in this process.");
+  t.def(
+      "live_allocation_bytes", [] { return live_bytes.load(); },
+      "Total bytes all Producers currently own.");
 }
 
-}  // namespace bf
+}  // namespace bf_testing
