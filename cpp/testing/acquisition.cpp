@@ -10,11 +10,14 @@
 
 namespace bf_testing {
 
-nb::object tuple_or_none(const int64_t *values, int n) {
-  if (!values) return nb::none();
+nb::object int_tuple(const int64_t *values, int n) {
   nb::list items;
   for (int i = 0; i < n; ++i) items.append(values[i]);
   return nb::tuple(items);
+}
+
+nb::object tuple_or_none(const int64_t *values, int n) {
+  return values ? int_tuple(values, n) : nb::none();
 }
 
 namespace {

@@ -335,7 +335,7 @@ PyType_Slot producer_slots[] = {{Py_bf_getbuffer, (void *) producer_getbuffer},
                                 {0, nullptr}};
 
 nb::object tuple_of(const std::vector<int64_t> &v) {
-  return tuple_or_none(v.data(), (int) v.size());
+  return int_tuple(v.data(), (int) v.size());
 }
 
 }  // namespace

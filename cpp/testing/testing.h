@@ -16,7 +16,8 @@ const BfApi &api();
 // Imports bufferable._core and checks its table's version; raises ImportError-worthy errors.
 void load_api();
 
-// A tuple of `n` values, or None when `values` is NULL.
+// A tuple of `n` values; tuple_or_none gives None when `values` is NULL.
+nb::object int_tuple(const int64_t *values, int n);
 nb::object tuple_or_none(const int64_t *values, int n);
 
 // producer.cpp: bufferable._testing.Producer and its allocation counters.

@@ -272,11 +272,170 @@ def _source_text(source: Optional[PythonObject]) -> String:
     return "Buffer"
 
 
+def check_direct[
+    name: NameFunction
+](desc: Buffer, source: Optional[PythonObject]) raises:
+    """Refuses an indirect (PIL-style) buffer: views follow strides, never
+    suboffsets.
+
+    Parameters:
+        name: Names the view in the message.
+
+    Args:
+        desc: The description.
+        source: The exporter, named in the message (None: "Buffer").
+
+    Raises:
+        BufferError if a suboffset is >= 0.
+    """
+    if not desc.suboffsets:
+        return
+    var sub = desc.suboffsets.value()
+    for d in range(Int(desc.ndim)):
+        if sub[unsafe_offset=d] >= 0:
+            raise buffer_error(
+                String(
+                    name(),
+                    ": the buffer of '",
+                    _source_text(source),
+                    "' is indirect (PIL-style suboffsets), which views do",
+                    " not follow; copy it into a strided array first (e.g.",
+                    " numpy.array(obj))",
+                )
+            )
+
+
+def strided_geometry[
+    rank: Int,
+    itemsize: Int,
+    alignment: Int,
+    layout: MemoryLayout,
+    mut: Bool,
+    name: NameFunction,
+    noun: StaticString,
+    item_type: NameFunction,
+](desc: Buffer, source: Optional[PythonObject]) raises -> Geometry[rank]:
+    """Checks a description's rank, writability, strides, alignment and layout
+    for a view of `rank` axes of `itemsize`-byte items, once the items
+    themselves are checked, and returns the view's geometry.
+
+    Parameters:
+        rank: The view's number of dimensions.
+        itemsize: The size of one item in bytes.
+        alignment: The alignment one item needs.
+        layout: The layout the view demands.
+        mut: Whether the view writes.
+        name: Names the view in messages.
+        noun: What one item is called in messages ("element", "record").
+        item_type: Names the item's type in messages ("float64").
+
+    Args:
+        desc: The description.
+        source: The exporter, named in messages (None: "Buffer").
+
+    Returns:
+        The address, shape and strides (in items).
+
+    Raises:
+        ValueError for another rank; BufferError for a read-only buffer
+        under a mutable view, strides that are not whole items, misaligned
+        data or a layout other than `layout`.
+    """
+    if Int(desc.ndim) != rank:
+        raise value_error(
+            String(
+                name(),
+                ": the buffer has ",
+                desc.ndim,
+                " dimension",
+                "" if desc.ndim == 1 else "s",
+                ", expected ",
+                rank,
+            )
+        )
+    # Mutability (an exporter should have refused WRITABLE already).
+    comptime if mut:
+        if desc.readonly != 0:
+            raise _read_only_error(name(), _source_text(source))
+    # Shape and strides, in items.
+    var shape = Array[Int, rank](fill=0)
+    var shape_ptr = desc.shape.value()
+    var count = 1
+    comptime for d in range(rank):
+        shape[d] = Int(shape_ptr[unsafe_offset=d])
+        count *= shape[d]
+    var strides: Array[Int, rank]
+    if desc.strides:
+        strides = Array[Int, rank](fill=0)
+        var stride_ptr = desc.strides.value()
+        comptime for d in range(rank):
+            var s = Int(stride_ptr[unsafe_offset=d])
+            if s % itemsize != 0:
+                if shape[d] > 1:
+                    raise buffer_error(
+                        String(
+                            name(),
+                            ": the buffer's stride along axis ",
+                            d,
+                            " is ",
+                            s,
+                            " bytes, not a whole number of ",
+                            itemsize,
+                            "-byte ",
+                            noun,
+                            "s",
+                        )
+                    )
+                s = 0
+            strides[d] = s // itemsize
+    else:
+        strides = c_strides(shape)
+    var address = Int(desc.data.value()) if desc.data else 0
+    if count > 0 and address % alignment != 0:
+        raise buffer_error(
+            String(
+                name(),
+                ": the buffer's data address ",
+                hex(address),
+                " is not aligned to ",
+                alignment,
+                " bytes, as ",
+                item_type(),
+                " needs",
+            )
+        )
+    # The layout demanded at compile time.
+    comptime if layout != MemoryLayout.STRIDED:
+        var ok: Bool
+        comptime if layout == MemoryLayout.C_CONTIGUOUS:
+            ok = is_c_contiguous(shape, strides)
+        else:
+            ok = is_f_contiguous(shape, strides)
+        if not ok:
+            raise buffer_error(
+                String(
+                    name(),
+                    ": the buffer is not ",
+                    "C" if layout == MemoryLayout.C_CONTIGUOUS else "F",
+                    "-contiguous (shape ",
+                    shape_text(shape),
+                    ", strides ",
+                    shape_text(strides),
+                    " in elements)",
+                )
+            )
+    return Geometry[rank](address, shape^, strides^)
+
+
+def _dtype_name[dtype: DType]() -> String:
+    return String(dtype)
+
+
 def checked_geometry[
     dtype: DType, rank: Int, layout: MemoryLayout, mut: Bool
 ](desc: Buffer, source: Optional[PythonObject]) raises -> Geometry[rank]:
-    """Checks an acquired description against a view's parameters and returns
-    the view's geometry.
+    """Checks an acquired description against a `MemoryView`'s parameters
+    and returns the view's geometry.
 
     Parameters:
         dtype: The element type the view reads.
@@ -297,23 +456,9 @@ def checked_geometry[
         elements, misaligned data; ValueError for an invalid format, another
         element type or byte order, itemsize or rank.
     """
-    comptime Element = Scalar[dtype]
-    comptime itemsize = size_of[Element]()
-    # Indirect buffers are refused rather than followed.
-    if desc.suboffsets:
-        var sub = desc.suboffsets.value()
-        for d in range(Int(desc.ndim)):
-            if sub[unsafe_offset=d] >= 0:
-                raise buffer_error(
-                    String(
-                        view_name[dtype, rank, layout, mut](),
-                        ": the buffer of '",
-                        _source_text(source),
-                        "' is indirect (PIL-style suboffsets), which",
-                        " MemoryView does not follow; copy it into a",
-                        " strided array first (e.g. numpy.array(obj))",
-                    )
-                )
+    comptime name = view_name[dtype, rank, layout, mut]
+    comptime itemsize = size_of[Scalar[dtype]]()
+    check_direct[name](desc, source)
     # The element type, byte order included: the grammar only when the format
     # is not the element's own letter (optionally after '@', '=' or '<').
     if not _is_native_format[dtype](desc):
@@ -326,10 +471,7 @@ def checked_geometry[
             != 0
         ):
             raise pending_python_error(
-                String(
-                    view_name[dtype, rank, layout, mut](),
-                    ": the buffer's format is invalid: ",
-                )
+                String(name(), ": the buffer's format is invalid: ")
             )
         comptime expected = dlpack_type[dtype]()
         var code = Int(info.dtype.code)
@@ -337,7 +479,7 @@ def checked_geometry[
         if code != expected[0] or bits != expected[1]:
             raise value_error(
                 String(
-                    view_name[dtype, rank, layout, mut](),
+                    name(),
                     ": the buffer's format '",
                     _format_text(desc),
                     "' is ",
@@ -347,12 +489,12 @@ def checked_geometry[
                 )
             )
         if info.native_order == 0:
-            var big = info.byteorder == c_char(ord(">")) or info.byteorder == c_char(
-                ord("!")
-            )
+            var big = info.byteorder == c_char(
+                ord(">")
+            ) or info.byteorder == c_char(ord("!"))
             raise value_error(
                 String(
-                    view_name[dtype, rank, layout, mut](),
+                    name(),
                     ": the buffer's format '",
                     _format_text(desc),
                     "' is ",
@@ -364,96 +506,23 @@ def checked_geometry[
     if Int(desc.itemsize) != itemsize:
         raise value_error(
             String(
-                view_name[dtype, rank, layout, mut](),
+                name(),
                 ": the buffer's items are ",
                 desc.itemsize,
                 " bytes, not ",
                 itemsize,
             )
         )
-    # The rank.
-    if Int(desc.ndim) != rank:
-        raise value_error(
-            String(
-                view_name[dtype, rank, layout, mut](),
-                ": the buffer has ",
-                desc.ndim,
-                " dimension",
-                "" if desc.ndim == 1 else "s",
-                ", expected ",
-                rank,
-            )
-        )
-    # Mutability (an exporter should have refused WRITABLE already).
-    comptime if mut:
-        if desc.readonly != 0:
-            raise _read_only_error(
-                view_name[dtype, rank, layout, mut](), _source_text(source)
-            )
-    # Shape and strides, in elements.
-    var shape = Array[Int, rank](fill=0)
-    var shape_ptr = desc.shape.value()
-    var count = 1
-    comptime for d in range(rank):
-        shape[d] = Int(shape_ptr[unsafe_offset=d])
-        count *= shape[d]
-    var strides: Array[Int, rank]
-    if desc.strides:
-        strides = Array[Int, rank](fill=0)
-        var stride_ptr = desc.strides.value()
-        comptime for d in range(rank):
-            var s = Int(stride_ptr[unsafe_offset=d])
-            if s % itemsize != 0:
-                if shape[d] > 1:
-                    raise buffer_error(
-                        String(
-                            view_name[dtype, rank, layout, mut](),
-                            ": the buffer's stride along axis ",
-                            d,
-                            " is ",
-                            s,
-                            " bytes, not a whole number of ",
-                            itemsize,
-                            "-byte elements",
-                        )
-                    )
-                s = 0
-            strides[d] = s // itemsize
-    else:
-        strides = c_strides(shape)
-    var address = Int(desc.data.value()) if desc.data else 0
-    if count > 0 and address % align_of[Element]() != 0:
-        raise buffer_error(
-            String(
-                view_name[dtype, rank, layout, mut](),
-                ": the buffer's data address ",
-                hex(address),
-                " is not aligned to ",
-                align_of[Element](),
-                " bytes",
-            )
-        )
-    # The layout demanded at compile time.
-    comptime if layout != MemoryLayout.STRIDED:
-        var ok: Bool
-        comptime if layout == MemoryLayout.C_CONTIGUOUS:
-            ok = is_c_contiguous(shape, strides)
-        else:
-            ok = is_f_contiguous(shape, strides)
-        if not ok:
-            raise buffer_error(
-                String(
-                    view_name[dtype, rank, layout, mut](),
-                    ": the buffer is not ",
-                    "C" if layout == MemoryLayout.C_CONTIGUOUS else "F",
-                    "-contiguous (shape ",
-                    shape_text(shape),
-                    ", strides ",
-                    shape_text(strides),
-                    " in elements)",
-                )
-            )
-    return Geometry[rank](address, shape^, strides^)
+    return strided_geometry[
+        rank,
+        itemsize,
+        align_of[Scalar[dtype]](),
+        layout,
+        mut,
+        name,
+        "element",
+        _dtype_name[dtype],
+    ](desc, source)
 
 
 @always_inline

@@ -314,6 +314,7 @@ struct Buffer(Copyable, Writable):
             shape: The extents, in items.
             readonly: Whether consumers are refused write access.
         """
+        self = Self()
         self.data = RawPointer(unsafe_from_address=Int(data))
         self.itemsize = Int64(itemsize)
         self.format = Pointer[c_char, MutUntrackedOrigin](
@@ -322,10 +323,6 @@ struct Buffer(Copyable, Writable):
         self.ndim = Int32(len(shape))
         self.readonly = 1 if readonly else 0
         self.shape = Self._ptr(shape) if len(shape) > 0 else None
-        self.strides = None
-        self.suboffsets = None
-        self.device_type = 1
-        self.device_id = 0
 
     def __init__[
         T: AnyType

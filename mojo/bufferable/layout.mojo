@@ -1,6 +1,8 @@
 """`MemoryLayout`, the memory order a `MemoryView` demands at compile time,
 and the geometry of strided arrays behind it: the contiguity tests, C-order
-strides, and shapes written for messages."""
+strides, slicing one axis, and shapes written for messages."""
+
+from .errors import value_error
 
 
 @fieldwise_init
@@ -95,17 +97,7 @@ def is_c_contiguous[
         True if element (i0, ..., in) sits at offset
         i0 * (shape[1] * ... * shape[n]) + ... + in.
     """
-    comptime for d in range(rank):
-        if shape[d] == 0:
-            return True
-    var expected = 1
-    comptime for k in range(rank):
-        comptime d = rank - 1 - k
-        if shape[d] != 1:
-            if strides[d] != expected:
-                return False
-            expected *= shape[d]
-    return True
+    return _is_contiguous[rank, fortran=False](shape, strides)
 
 
 def is_f_contiguous[
@@ -125,16 +117,60 @@ def is_f_contiguous[
         True if element (i0, ..., in) sits at offset
         i0 + i1 * shape[0] + ... + in * (shape[0] * ... * shape[n-1]).
     """
+    return _is_contiguous[rank, fortran=True](shape, strides)
+
+
+def _is_contiguous[
+    rank: Int, *, fortran: Bool
+](shape: Array[Int, rank], strides: Array[Int, rank]) -> Bool:
+    """CPython's contiguity rule, axes taken from the last (C) or the first
+    (Fortran) outwards."""
     comptime for d in range(rank):
         if shape[d] == 0:
             return True
     var expected = 1
-    comptime for d in range(rank):
+    comptime for k in range(rank):
+        comptime d = k if fortran else rank - 1 - k
         if shape[d] != 1:
             if strides[d] != expected:
                 return False
             expected *= shape[d]
     return True
+
+
+def slice_axis(
+    s: Slice, mut extent: Int, mut stride: Int
+) raises -> Int:
+    """Applies one slice to one axis with Python's rules (`start:stop:step`,
+    negative values counting from the end, clamped).
+
+    Args:
+        s: The slice.
+        extent: The axis' extent; becomes the number of selected elements.
+        stride: The axis' stride; becomes the stride times the slice's step.
+
+    Returns:
+        The offset, in strides of the original axis times their count, of
+        the first selected element (0 when none is selected).
+
+    Raises:
+        ValueError if the step is zero.
+    """
+    if s.step and s.step.value() == 0:
+        raise value_error("slice step cannot be zero")
+    var bounds = s.indices(extent)
+    var start = bounds[0]
+    var end = bounds[1]
+    var step = bounds[2]
+    var count = 0
+    if step > 0 and end > start:
+        count = (end - start + step - 1) // step
+    elif step < 0 and start > end:
+        count = (start - end - step - 1) // (-step)
+    var offset = start * stride if count > 0 else 0
+    extent = count
+    stride *= step
+    return offset
 
 
 def c_strides[rank: Int](shape: Array[Int, rank]) -> Array[Int, rank]:

@@ -87,6 +87,7 @@ from .layout import (
     is_c_contiguous,
     is_f_contiguous,
     shape_text,
+    slice_axis,
 )
 
 
@@ -785,23 +786,9 @@ struct MemoryView[
             strides[d] = self.stride(d)
         var offset = 0
         for d in range(len(slices)):
-            ref s = slices[d]
-            if s.step and s.step.value() == 0:
-                raise value_error("slice step cannot be zero")
-            var n = shape.unsafe_get(d)
-            var r = s.indices(n)
-            var start = r[0]
-            var end = r[1]
-            var step = r[2]
-            var count = 0
-            if step > 0 and end > start:
-                count = (end - start + step - 1) // step
-            elif step < 0 and start > end:
-                count = (start - end - step - 1) // (-step)
-            if count > 0:
-                offset += start * strides.unsafe_get(d)
-            shape.unsafe_get(d) = count
-            strides.unsafe_get(d) = strides.unsafe_get(d) * step
+            offset += slice_axis(
+                slices[d], shape.unsafe_get(d), strides.unsafe_get(d)
+            )
         return self._rebuilt[MemoryLayout.STRIDED](
             self._data.unsafe_offset(offset), shape^, strides^
         )

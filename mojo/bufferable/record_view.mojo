@@ -35,10 +35,11 @@ from std.python import Python, PythonObject
 from std.reflection import reflect
 from std.sys.info import align_of, size_of
 
-from .acquire import VIA_BUFFER, acquire
+from .acquire import VIA_BUFFER, acquire, check_direct, strided_geometry
 from .api import AcquisitionPtr, bf_api
 from .buffer import Buffer, format_of
-from .errors import buffer_error, index_error, value_error
+from .layout import MemoryLayout, slice_axis
+from .errors import index_error, value_error
 
 
 struct RecordView[T: AnyType, rank: Int, *, mut: Bool = True](
@@ -100,18 +101,7 @@ struct RecordView[T: AnyType, rank: Int, *, mut: Bool = True](
     ) raises -> Self:
         """Checks an acquired descriptor against T and the view's parameters;
         takes over `acquisition` only on success."""
-        var name = Self._name()
-        if desc.suboffsets:
-            var sub = desc.suboffsets.value()
-            for d in range(Int(desc.ndim)):
-                if sub[unsafe_offset=d] >= 0:
-                    raise buffer_error(
-                        String(
-                            name,
-                            ": the buffer is indirect (PIL-style suboffsets);",
-                            " copy it into a strided array first",
-                        )
-                    )
+        check_direct[Self._name](desc, source)
         # The records: T's own format verbatim, or field by field.
         comptime expected = format_of[Self.T]()
         var format = String("B")
@@ -131,81 +121,24 @@ struct RecordView[T: AnyType, rank: Int, *, mut: Bool = True](
                 source,
             )
             if mismatch is not None:
-                raise value_error(String(name, ": ", mismatch))
-        if Int(desc.ndim) != Self.rank:
-            raise value_error(
-                String(
-                    name,
-                    ": the buffer has ",
-                    desc.ndim,
-                    " dimension",
-                    "" if desc.ndim == 1 else "s",
-                    ", expected ",
-                    Self.rank,
-                )
-            )
-        comptime if Self.mut:
-            if desc.readonly != 0:
-                raise buffer_error(
-                    String(
-                        name,
-                        ": the buffer is read-only; a mutable view needs a",
-                        " writable buffer (use mut=False to read it)",
-                    )
-                )
-        comptime itemsize = size_of[Self.T]()
-        var shape = Array[Int, Self.rank](fill=0)
-        var strides = Array[Int, Self.rank](fill=0)
-        var count = 1
-        comptime for d in range(Self.rank):
-            shape[d] = Int(desc.shape.value()[unsafe_offset=d])
-            count *= shape[d]
-        if desc.strides:
-            comptime for d in range(Self.rank):
-                var s = Int(desc.strides.value()[unsafe_offset=d])
-                if s % itemsize != 0:
-                    if shape[d] > 1:
-                        raise buffer_error(
-                            String(
-                                name,
-                                ": the buffer's stride along axis ",
-                                d,
-                                " is ",
-                                s,
-                                " bytes, not a whole number of ",
-                                itemsize,
-                                "-byte records",
-                            )
-                        )
-                    s = 0
-                strides[d] = s // itemsize
-        else:
-            var step = 1
-            comptime for k in range(Self.rank):
-                comptime d = Self.rank - 1 - k
-                strides[d] = step
-                step *= shape[d]
-        var address = Int(desc.data.value()) if desc.data else 0
-        if count > 0 and address % align_of[Self.T]() != 0:
-            raise buffer_error(
-                String(
-                    name,
-                    ": the buffer's data address ",
-                    hex(address),
-                    " is not aligned to ",
-                    align_of[Self.T](),
-                    " bytes, as ",
-                    reflect[Self.T].base_name(),
-                    " needs",
-                )
-            )
+                raise value_error(String(Self._name(), ": ", mismatch))
+        var geometry = strided_geometry[
+            Self.rank,
+            size_of[Self.T](),
+            align_of[Self.T](),
+            MemoryLayout.STRIDED,
+            Self.mut,
+            Self._name,
+            "record",
+            Self._type_name,
+        ](desc, source)
         var data = Self.Pointer.unsafe_dangling()
-        if address != 0:
-            data = Self.Pointer(unsafe_from_address=address)
+        if geometry.address != 0:
+            data = Self.Pointer(unsafe_from_address=geometry.address)
         return Self(
             _data=data,
-            _shape=shape^,
-            _strides=strides^,
+            _shape=geometry.shape.copy(),
+            _strides=geometry.strides.copy(),
             _acquisition=acquisition,
         )
 
@@ -264,6 +197,11 @@ struct RecordView[T: AnyType, rank: Int, *, mut: Bool = True](
             s += ", mut=False"
         s += "]"
         return s^
+
+    @staticmethod
+    def _type_name() -> String:
+        """T's name, for messages."""
+        return String(reflect[Self.T].base_name())
 
     # --- geometry ----------------------------------------------------------
 
@@ -435,22 +373,9 @@ struct RecordView[T: AnyType, rank: Int, *, mut: Bool = True](
         var strides = self._strides.copy()
         var offset = 0
         for d in range(len(slices)):
-            ref s = slices[d]
-            if s.step and s.step.value() == 0:
-                raise value_error("slice step cannot be zero")
-            var bounds = s.indices(shape.unsafe_get(d))
-            var start = bounds[0]
-            var end = bounds[1]
-            var step = bounds[2]
-            var count = 0
-            if step > 0 and end > start:
-                count = (end - start + step - 1) // step
-            elif step < 0 and start > end:
-                count = (start - end - step - 1) // (-step)
-            if count > 0:
-                offset += start * strides.unsafe_get(d)
-            shape.unsafe_get(d) = count
-            strides.unsafe_get(d) = strides.unsafe_get(d) * step
+            offset += slice_axis(
+                slices[d], shape.unsafe_get(d), strides.unsafe_get(d)
+            )
         return self._rebuilt(
             self._data.unsafe_offset(offset), shape^, strides^
         )
