@@ -2,8 +2,7 @@
 //
 // Producer exports exactly as a Mojo or C producer does: its bf_getbuffer slot hands a BfBuffer
 // to the core's api->export_buffer() and its bf_releasebuffer slot calls api->release_buffer(). It
-// owns
-// zero-initialised memory large enough for the layout it was given, counts successful exports
+// owns zero-initialised memory large enough for the layout it was given, counts successful exports
 // (gets), releases and refused requests, and refuses to move its memory while exports are live.
 //
 // Memory: `storage` holds element 0 at byte `offset` (offset >= how far negative strides reach
