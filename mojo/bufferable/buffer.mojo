@@ -1,5 +1,7 @@
-"""`Buffer`, the descriptor of one strided array (C's `BfBuffer`), and
-`BufferFlags`, the request flags of the buffer protocol (C's `BF_BUF_*`)."""
+"""`Buffer`, the descriptor of one strided array (C's `BfBuffer`);
+`BufferFlags`, the request flags of the buffer protocol (C's `BF_BUF_*`); and
+`format_of`, the PEP 3118 format of a DType element (from `bufferable.dtype`)
+or of a record struct (from `bufferable.record_format`)."""
 
 from std.ffi import c_char
 from std.memory import OpaquePointer
