@@ -2,10 +2,6 @@
 
 `acquire` obtains a `Buffer` description and the core's reference-counted
 acquisition of any object, through the buffer protocol, DLPack or the Arrow
-"""Acquiring a Python object's memory for a view, and validating it.
-
-`acquire` obtains a `Buffer` description and the core's reference-counted
-acquisition of any object, through the buffer protocol, DLPack or the Arrow
 PyCapsule interface. `checked_geometry` checks a description against a
 `MemoryView`'s compile-time parameters (element type and byte order, rank,
 writability, layout, whole-element strides, alignment) and converts it into
@@ -13,7 +9,6 @@ the view's geometry, strides counted in elements; `check_direct` and
 `strided_geometry` are the checks any view of items shares (`RecordView`
 adds its own record check between them). Every refusal raises an error whose
 Python class is recorded (see `bufferable.errors`).
-"""
 """
 
 from std.ffi import c_char, c_int, external_call
