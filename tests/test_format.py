@@ -441,7 +441,7 @@ def test_many_named_fields_parse_in_linear_time():
     # memory hierarchy; the best of three measurements discounts a busy machine.
     small, large = 2000, 16000
     fmt = lambda n: "".join("b:f%d:" % i for i in range(n))  # noqa: E731
-    for function, convert in [(parse, str), (_core._format_info, str.encode)]:  # Format; the export path
+    for function, convert in [(parse, str), (_testing.format_info, str.encode)]:  # Format; the export path
         ratio = min(_scaling(function, convert(fmt(small)), convert(fmt(large))) for _ in range(3))
         assert ratio < 32, (function, ratio)
     assert parse(fmt(large)).nfields == large
