@@ -172,6 +172,31 @@ def _row_of[dtype: DType]() -> Int:
     return -1
 
 
+comptime SCALAR_DTYPE_COUNT = len(ELEMENT_TYPES) + 2
+"""How many entries `scalar_dtype_at` enumerates."""
+
+
+def scalar_dtype_at[k: Int]() -> Optional[DType]:
+    """Enumerates, at compile time, the DTypes of the Mojo scalar types this
+    table maps, for code that must find which one a type is made of (record
+    fields, table columns).
+
+    Parameters:
+        k: An index below `SCALAR_DTYPE_COUNT`.
+
+    Returns:
+        The Mojo DType of row k of `ELEMENT_TYPES` (None for a row Mojo has
+        no DType for); past the rows, `DType.int` then `DType.uint` (Int and
+        UInt are types of their own, mapped to the integer of their width).
+    """
+    comptime if k < len(ELEMENT_TYPES):
+        return ELEMENT_TYPES[k].dtype
+    elif k == len(ELEMENT_TYPES):
+        return DType.int
+    else:
+        return DType.uint
+
+
 def is_supported[dtype: DType]() -> Bool:
     """Tells whether buffers of `dtype` elements can be exported and viewed.
 

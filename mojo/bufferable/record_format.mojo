@@ -26,7 +26,7 @@ from std.collections.string.string_span import get_static_string
 from std.reflection import reflect
 from std.sys.info import size_of
 
-from .dtype import struct_letter
+from .dtype import SCALAR_DTYPE_COUNT, scalar_dtype_at, struct_letter
 
 
 # ===-----------------------------------------------------------------------===#
@@ -109,36 +109,19 @@ def _code_as[F: AnyType, dtype: DType]() -> StaticString:
         return ""
 
 
-comptime _RECORD_DTYPES = (
-    DType.float32,
-    DType.float64,
-    DType.int32,
-    DType.int64,
-    DType.int,
-    DType.uint8,
-    DType.int8,
-    DType.int16,
-    DType.uint16,
-    DType.uint32,
-    DType.uint64,
-    DType.uint,
-    DType.float16,
-    DType.bool,
-)
-"""The DTypes a record field may hold (as scalars, SIMD or Array elements)."""
-
-
 def _dtype_code[F: AnyType, k: Int]() -> StaticString:
-    """The format of F as a scalar, SIMD vector or array of
-    `_RECORD_DTYPES[k]` or of a later entry, else ""."""
-    comptime if k >= len(_RECORD_DTYPES):
+    """The format of F as a scalar, SIMD vector or array of the DType
+    `scalar_dtype_at[k]()` or of a later one, else "" (types without a struct
+    letter give "": `_code_as` refuses them)."""
+    comptime if k >= SCALAR_DTYPE_COUNT:
         return ""
     else:
-        comptime code = _code_as[F, _RECORD_DTYPES[k]]()
-        comptime if code != "":
-            return code
-        else:
-            return _dtype_code[F, k + 1]()
+        comptime dtype = scalar_dtype_at[k]()
+        comptime if dtype:
+            comptime code = _code_as[F, dtype.value()]()
+            comptime if code != "":
+                return code
+        return _dtype_code[F, k + 1]()
 
 
 def _scalar_code[F: AnyType]() -> StaticString:

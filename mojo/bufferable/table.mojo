@@ -25,37 +25,29 @@ from ._private import PyObjectPtr, RawPointer, object_address
 from .api import ERROR_BUFFER, ERROR_VALUE, bf_api, load_api, set_error
 from .export_counter import ExportCounter
 from .bindings import _function_address, _storage
-from .dtype import struct_letter
+from .dtype import SCALAR_DTYPE_COUNT, scalar_dtype_at, struct_letter
 from .record_format import _same_type
 
 
-comptime _COLUMN_DTYPES = (
-    DType.float64,
-    DType.float32,
-    DType.int64,
-    DType.int32,
-    DType.int,
-    DType.uint8,
-    DType.int8,
-    DType.int16,
-    DType.uint16,
-    DType.uint32,
-    DType.uint64,
-    DType.uint,
-    DType.float16,
-)
-"""The element types a column may hold (those Arrow has a fixed-width type
-for)."""
+def _is_column_dtype[dtype: DType]() -> Bool:
+    """Tells whether Arrow has a fixed-width primitive type for `dtype`:
+    every element type with a struct letter but bool (Arrow packs booleans
+    into bits)."""
+    return struct_letter[dtype]() != "" and dtype != DType.bool
 
 
 def _column_dtype[F: AnyType, k: Int = 0]() -> DType:
     """The element DType if F is `List[Scalar[dtype]]` for a column dtype,
     else `DType.bool` (never a column dtype)."""
-    comptime if k >= len(_COLUMN_DTYPES):
+    comptime if k >= SCALAR_DTYPE_COUNT:
         return DType.bool
-    elif _same_type[F, List[Scalar[_COLUMN_DTYPES[k]]]]():
-        return _COLUMN_DTYPES[k]
     else:
+        comptime dtype = scalar_dtype_at[k]()
+        comptime if dtype:
+            comptime if _is_column_dtype[dtype.value()]() and _same_type[
+                F, List[Scalar[dtype.value()]]
+            ]():
+                return dtype.value()
         return _column_dtype[F, k + 1]()
 
 
