@@ -223,9 +223,9 @@ class Subject(abc.ABC):
         """The exception class `obj.__init__(...)` again must raise, or None."""
         return BufferError if live else None
 
+    @abc.abstractmethod
     def reinit(self, obj, arg):
         """Call obj.__init__ again (may raise); returns the new (model_bytes, model)."""
-        raise NotImplementedError
 
     @abc.abstractmethod
     def on_device(self, layout, device):
