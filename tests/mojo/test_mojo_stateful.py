@@ -18,7 +18,24 @@ from _stateful import MIN_STEPS, ExportMachine, Subject, run_counted  # noqa: E4
 EXAMPLES = 260  # ~11,300 steps with hypothesis 6.170
 
 
-class VectorSubject(Subject):
+class MojoSubject(Subject):
+    """What the Mojo exporters here share: an ExportCounter read through stats(), and resize(n)
+    refused with BufferError while exported, ValueError for n < 0."""
+
+    def counters(self, obj):
+        live, acquired, released = obj.stats()
+        return acquired, released, live
+
+    def resize_args(self, n):
+        return st.integers(-1, 12)
+
+    def expected_resize_error(self, n, live, layout):
+        if live:
+            return BufferError
+        return ValueError if n < 0 else None
+
+
+class VectorSubject(MojoSubject):
     """bftest.Vector(n): Int32 values 0..n-1; resize(n) keeps a prefix and fills with -1."""
 
     layouts = [0, 1, 5, 12]  # initial lengths
@@ -33,18 +50,6 @@ class VectorSubject(Subject):
 
     def is_subject(self, obj):
         return type(obj) is self.Vector
-
-    def counters(self, v):
-        live, acquired, released = v.stats()
-        return acquired, released, live
-
-    def resize_args(self, n):
-        return st.integers(-1, 12)
-
-    def expected_resize_error(self, n, live, layout):
-        if live:
-            return BufferError
-        return ValueError if n < 0 else None
 
     def resize(self, v, n, model_bytes, model):
         v.resize(n)
@@ -123,7 +128,7 @@ def test_eight_threads_share_a_mojo_vector(bftest):
         assert live == 0 and acquired == released > 0
 
 
-class RecordsSubject(Subject):
+class RecordsSubject(MojoSubject):
     """bfrecords.Particles(n): a Mojo Records[Particle] (32-byte records: pos (4)f, mass d, id i,
     alive ?, 3 padding bytes) exported as a numpy structured array; resize(n) keeps a prefix and
     adds zeroed records, and must raise BufferError while any export is live. DLPack and Arrow
@@ -149,18 +154,6 @@ class RecordsSubject(Subject):
 
     def is_subject(self, obj):
         return type(obj) is self.module.Particles
-
-    def counters(self, r):
-        live, acquired, released = r.stats()
-        return acquired, released, live
-
-    def resize_args(self, n):
-        return st.integers(-1, 12)
-
-    def expected_resize_error(self, n, live, layout):
-        if live:
-            return BufferError
-        return ValueError if n < 0 else None
 
     def resize(self, r, n, model_bytes, model):
         r.resize(n)

@@ -20,52 +20,36 @@ def readme_block(marker: str) -> str:
     return match.group(1)
 
 
-def test_readme_example(tmp_path, mojo_cache_dir):
-    source = tmp_path / "grid.mojo"
-    source.write_text(readme_block("grid.mojo"))
-    script = tmp_path / "use.py"
-    script.write_text(readme_block("use.py"))
-    built = cached_build(source, mojo_cache_dir)
-    shutil.copy(built, tmp_path / f"grid{extension_suffix()}")
+def run_readme_example(tmp_path, cache_dir, mojo_marker: str, python_marker: str, *,
+                       comment_ends_at_colon: bool = False) -> None:
+    """Build the README's Mojo block `mojo_marker` (cached in `cache_dir`), run its Python block
+    `python_marker` beside it, and check that each `print(...)  # expected` line printed what its
+    comment says (only up to a ':' when `comment_ends_at_colon`: the rest is prose)."""
+    source = tmp_path / mojo_marker
+    source.write_text(readme_block(mojo_marker))
+    script = tmp_path / python_marker
+    script.write_text(readme_block(python_marker))
+    built = cached_build(source, cache_dir)
+    shutil.copy(built, tmp_path / f"{source.stem}{extension_suffix()}")
 
     run = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
                          text=True, env=compiler_environment(), timeout=120)
     assert run.returncode == 0, run.stderr
-    expected = [line.split("#", 1)[1].split(":")[0].strip()
-                for line in script.read_text().splitlines()
-                if line.startswith("print(") and "#" in line]
+    expected = []
+    for line in script.read_text().splitlines():
+        if line.lstrip().startswith("print(") and "#" in line:
+            comment = line.split("#", 1)[1]
+            expected.append((comment.split(":")[0] if comment_ends_at_colon else comment).strip())
     assert run.stdout.splitlines() == expected
+
+
+def test_readme_example(tmp_path, mojo_cache_dir):
+    run_readme_example(tmp_path, mojo_cache_dir, "grid.mojo", "use.py", comment_ends_at_colon=True)
 
 
 def test_readme_records_example(tmp_path, mojo_cache_dir):
-    source = tmp_path / "particles.mojo"
-    source.write_text(readme_block("particles.mojo"))
-    script = tmp_path / "use_particles.py"
-    script.write_text(readme_block("use_particles.py"))
-    built = cached_build(source, mojo_cache_dir)
-    shutil.copy(built, tmp_path / f"particles{extension_suffix()}")
-
-    run = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
-                         text=True, env=compiler_environment(), timeout=120)
-    assert run.returncode == 0, run.stderr
-    expected = [line.split("#", 1)[1].strip()
-                for line in script.read_text().splitlines()
-                if line.lstrip().startswith("print(") and "#" in line]
-    assert run.stdout.splitlines() == expected
+    run_readme_example(tmp_path, mojo_cache_dir, "particles.mojo", "use_particles.py")
 
 
 def test_readme_tables_example(tmp_path, mojo_cache_dir):
-    source = tmp_path / "trades.mojo"
-    source.write_text(readme_block("trades.mojo"))
-    script = tmp_path / "use_trades.py"
-    script.write_text(readme_block("use_trades.py"))
-    built = cached_build(source, mojo_cache_dir)
-    shutil.copy(built, tmp_path / f"trades{extension_suffix()}")
-
-    run = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
-                         text=True, env=compiler_environment(), timeout=120)
-    assert run.returncode == 0, run.stderr
-    expected = [line.split("#", 1)[1].strip()
-                for line in script.read_text().splitlines()
-                if line.lstrip().startswith("print(") and "#" in line]
-    assert run.stdout.splitlines() == expected
+    run_readme_example(tmp_path, mojo_cache_dir, "trades.mojo", "use_trades.py")
