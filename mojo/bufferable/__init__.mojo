@@ -13,7 +13,14 @@ Build with `mojo build -I $(python -m bufferable --mojo-path) ...`, or
 from .buffer import Buffer, BufferFlags, format_of
 from .bufferable import Bufferable
 from .export_counter import ExportCounter
-from .errors import buffer_error, index_error, type_error, value_error
+from .errors import (
+    buffer_error,
+    index_error,
+    pending_python_error,
+    reworded,
+    type_error,
+    value_error,
+)
 from .bindings import (
     add_buffer_protocol,
     finalize_module,
@@ -22,6 +29,15 @@ from .bindings import (
 )
 from .calls import Arguments, py_function, py_method
 from .numpy import to_numpy
+from .python_ops import (
+    py_call,
+    py_call_method,
+    py_float,
+    py_getattr,
+    py_getitem,
+    py_import,
+    py_index,
+)
 from .layout import MemoryLayout
 from .memory_view import MemoryView
 from .record_format import record_format_of

@@ -12,14 +12,26 @@ Both raise a caught error in Python as `bufferable.errors` recorded it: the
 same exception object for a Python exception bufferable took (KeyboardInterrupt
 included), BufferError/ValueError/TypeError/IndexError for bufferable's own
 errors, and a plain Exception for any other error (Mojo 1.2.0's own wrappers
-make every error a plain Exception).
+make every error a plain Exception). bufferable takes the Python exceptions
+of `Arguments` (`args[i]`, `args.int(i)`) and of the operations of
+`python_ops` (`py_call`, `py_call_method`, `py_getitem`, `py_getattr`,
+`py_index`, `py_float`, `py_import`); the same operations through Mojo's
+standard library (`Int(py=x)`, `obj[i]`, `obj(...)`) reach Python as a plain
+Exception carrying the message, because the standard library clears the
+exception. A call that returns normally drops the records it made, so an
+error handled in Mojo lends its class to no later error.
 """
 
-from std.ffi import c_int, external_call
 from std.python import PythonObject
 
 from ._private import PyObjectPtr, object_at
-from .errors import index_error, pending_python_error, set_python_error
+from .errors import (
+    error_note_counter,
+    forget_error,
+    index_error,
+    set_python_error,
+)
+from .python_ops import index_of
 
 
 comptime PyMethodFunction = def(
@@ -49,8 +61,10 @@ def py_method[
     """
     var s = PythonObject(from_borrowed=py_self)
     var a = PythonObject(from_borrowed=args)
+    var noted = error_note_counter()
+    var before = noted[]
     try:
-        return func(s, a).steal_data()
+        return _returned(func(s, a), noted, before)
     except e:
         return _raised(e)
 
@@ -138,19 +152,10 @@ struct Arguments(Sized):
             IndexError if there is no such argument; the TypeError or
             OverflowError Python raises, as that very exception.
         """
-        var number = external_call["PyNumber_Index", Int](self.borrowed(index))
-        if number == 0:
-            raise pending_python_error(String(""))
-        var value = external_call["PyLong_AsSsize_t", Int](number)
-        external_call["Py_DecRef", NoneType](number)
-        if value == -1 and external_call["PyErr_Occurred", Int]() != 0:
-            raise pending_python_error(String(""))
-        return value
+        return index_of(self.borrowed(index))
 
 
-comptime PyFunction = def(
-    PythonObject, Arguments
-) thin raises -> PythonObject
+comptime PyFunction = def(PythonObject, Arguments) thin raises -> PythonObject
 """A function taking (self, positional arguments) (`py_function` wraps it)."""
 
 
@@ -185,10 +190,26 @@ def py_function[
         A new reference to the result, or NULL with an exception set.
     """
     var s = PythonObject(from_borrowed=py_self)
+    var noted = error_note_counter()
+    var before = noted[]
     try:
-        return func(s, Arguments(Int(args), nargs)).steal_data()
+        return _returned(func(s, Arguments(Int(args), nargs)), noted, before)
     except e:
         return _raised(e)
+
+
+@always_inline
+def _returned(
+    var result: PythonObject,
+    noted: Pointer[Int, MutUntrackedOrigin],
+    before: Int,
+) -> PyObjectPtr:
+    """Hands `result` over; drops the record of an error the call recorded
+    and handled (`noted`: `error_note_counter()`, which held `before` when
+    the call began)."""
+    if noted[] != before:
+        forget_error()
+    return result^.steal_data()
 
 
 @no_inline

@@ -14,19 +14,27 @@ for any error nobody recorded. A class is never read from the text, so an
 error whose message a user wrote ("IndexError: ...") stays what it is.
 
 Rewording an error (`reworded`) moves its record to the new text. An error
-caught and dropped leaves its record until the thread records the next one.
+caught and dropped keeps its record until the wrapped call returns:
+`py_method` and `py_function` drop every record made during a call that
+returns normally (`error_note_counter`, `forget_error`), so a handled error
+lends its class to no later error, and its exception object is released.
+Within the call, a later error with the very same text is raised as the
+recorded one.
 
-Mojo 1.2.0's standard library converts a failed Python call inside its own
-API (`Int(py=x)`, `obj[i]`, `obj.attr`, calls) into `Error(str(exception))`
-and clears the exception before user code sees it: those errors reach Python
-as a plain Exception with the exception's message. bufferable's own
-conversions (`Arguments[i]`, `Arguments.int(i)`) keep the class.
+Mojo 1.2.0's standard library converts a failed Python operation inside its
+own API (`Int(py=x)`, `obj[i]`, `obj.attr`, calls, `Python.import_module`)
+into `Error(str(exception))` and clears the exception before user code sees
+it: those errors reach Python as a plain Exception with the exception's
+message. bufferable's own conversions (`Arguments[i]`, `Arguments.int(i)`)
+and the operations of `python_ops` (`py_call`, `py_call_method`,
+`py_getitem`, `py_getattr`, `py_index`, `py_float`, `py_import`) keep the
+exception object.
 """
 
 from std.ffi import c_int, external_call
 from std.python import Python
 
-from ._private import PyObjectPtr, object_at
+from ._private import PyObjectPtr, object_at, static_word
 from .api import (
     BfApi,
     ERROR_BUFFER,
@@ -38,13 +46,57 @@ from .api import (
 )
 
 
+@always_inline
+def error_note_counter() -> Pointer[Int, MutUntrackedOrigin]:
+    """Returns the address of the count of errors the code of this extension
+    module has recorded so far, on any thread (the wrappers read it before
+    and after a call: a call that recorded nothing leaves no record to drop).
+
+    Returns:
+        The address of the count (it only grows, modulo 2**64).
+    """
+    return static_word["bufferable_error_note_counter"]()
+
+
+@always_inline
+def _count_note():
+    """Counts one record made by this extension module."""
+    var count = error_note_counter()
+    count[] = count[] + 1
+
+
+def forget_error():
+    """Drops this thread's error record, if any, and the reference it holds to
+    an exception object (a function that recorded an error, caught it and
+    returned normally leaves a stale one). An exception pending in Python
+    stays pending. Needs the GIL.
+    """
+    var table = loaded_api()
+    if table == 0:
+        return
+    var kind = Int(0)
+    var value = Int(0)
+    var traceback = Int(0)
+    external_call["PyErr_Fetch", NoneType](
+        Pointer(to=kind), Pointer(to=value), Pointer(to=traceback)
+    )
+    # raise_error consumes the record whatever text it is given; the
+    # exception it sets for it is discarded.
+    _ = Pointer[BfApi, MutUntrackedOrigin](
+        unsafe_from_address=table
+    )[].raise_error(String(""), 0)
+    external_call["PyErr_Clear", NoneType]()
+    external_call["PyErr_Restore", NoneType](kind, value, traceback)
+
+
 def _noted(kind: Int, message: String) -> Error:
     """Records `message` as an error of class `kind` and returns it."""
     var table = loaded_api()
     if table != 0:
-        Pointer[BfApi, MutUntrackedOrigin](unsafe_from_address=table)[].note_error(
-            kind, message, PyObjectPtr()
-        )
+        _count_note()
+        Pointer[BfApi, MutUntrackedOrigin](
+            unsafe_from_address=table
+        )[].note_error(kind, message, PyObjectPtr())
     return Error(message)
 
 
@@ -124,9 +176,9 @@ def reworded(error: Error, message: String) -> Error:
     """
     var table = loaded_api()
     if table != 0:
-        Pointer[BfApi, MutUntrackedOrigin](unsafe_from_address=table)[].reword_error(
-            String(error), message
-        )
+        Pointer[BfApi, MutUntrackedOrigin](
+            unsafe_from_address=table
+        )[].reword_error(String(error), message)
     return Error(message)
 
 
@@ -145,9 +197,9 @@ def set_python_error(error: Error, default_kind: Int) -> c_int:
     var table = loaded_api()
     if table == 0:
         return set_error(default_kind, String(error))
-    return Pointer[BfApi, MutUntrackedOrigin](unsafe_from_address=table)[].raise_error(
-        String(error), default_kind
-    )
+    return Pointer[BfApi, MutUntrackedOrigin](
+        unsafe_from_address=table
+    )[].raise_error(String(error), default_kind)
 
 
 def pending_python_error(context: String) -> Error:
@@ -196,7 +248,10 @@ def pending_python_error(context: String) -> Error:
         external_call["PyErr_Clear", NoneType]()  # str() itself failed
     var table = loaded_api()
     if table != 0:
-        ref api = Pointer[BfApi, MutUntrackedOrigin](unsafe_from_address=table)[]
+        _count_note()
+        ref api = Pointer[BfApi, MutUntrackedOrigin](
+            unsafe_from_address=table
+        )[]
         api.note_error(0, text, object_at(value))
         if context:  # the text is not the exception's own: raise a reworded one
             api.reword_error(text, text)
