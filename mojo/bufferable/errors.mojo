@@ -19,7 +19,9 @@ caught and dropped keeps its record until the wrapped call returns:
 returns normally (`error_note_counter`, `forget_error`), so a handled error
 lends its class to no later error, and its exception object is released.
 Within the call, a later error with the very same text is raised as the
-recorded one.
+recorded one. A thread has one record: an error held while a nested call
+(Python calling back into Mojo) records another is raised as a plain
+Exception; nested calls that record nothing leave it in place.
 
 Mojo 1.2.0's standard library converts a failed Python operation inside its
 own API (`Int(py=x)`, `obj[i]`, `obj.attr`, calls, `Python.import_module`)

@@ -7,6 +7,7 @@ standard library still reach Python as plain Exception (the last test pins that)
 import gc
 import os
 import sys
+import threading
 import weakref
 
 import numpy as np
@@ -226,6 +227,54 @@ def test_an_exception_handled_in_mojo_leaves_nothing_behind(bferrors):
     with pytest.raises(Exception) as info:
         bferrors.plain("'k'")
     assert type(info.value) is Exception and str(info.value) == "'k'"
+
+
+def test_a_held_exception_survives_nested_successful_calls(bferrors):
+    """A function holding a taken exception while Python calls back into this module: the nested
+    calls return normally without dropping the outer call's record."""
+    exception = Custom("outer", 5)
+    with pytest.raises(Custom) as info:
+        bferrors.held_across_call(raiser(exception), lambda: bferrors.fast_int(1))
+    assert info.value is exception
+    with pytest.raises(Custom) as info:
+        bferrors.held_across_call(raiser(exception), lambda: bferrors.get_item({"a": 1}, "a"))
+    assert info.value is exception
+
+
+def test_threads_keep_their_own_exceptions(bferrors):
+    """Records are per thread: threads raising, handling and succeeding at once each get their own
+    exception object back."""
+    failures = []
+
+    def raising(index):
+        for _ in range(300):
+            exception = Custom(f"thread {index}", index)
+            try:
+                bferrors.fast_call_back(raiser(exception))
+            except Custom as caught:
+                if caught is not exception:
+                    failures.append((index, caught))
+            else:
+                failures.append((index, "no exception"))
+
+    def handling():
+        for _ in range(300):
+            if bferrors.handled_call(raiser(KeyError("h"))) != "handled: 'h'":
+                failures.append("handled")
+            bferrors.call_back(len, "abc")
+
+    threads = [threading.Thread(target=raising, args=(i,)) for i in range(3)]
+    threads += [threading.Thread(target=handling) for _ in range(2)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as CPython allows
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert failures == []
 
 
 def test_successful_calls_keep_reference_counts(bferrors):

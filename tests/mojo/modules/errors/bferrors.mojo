@@ -157,6 +157,16 @@ def handled_call(mut s: PythonObject, mut a: PythonObject) raises -> PythonObjec
         return PythonObject(String("handled: ", e))
 
 
+def held_across_call(mut s: PythonObject, mut a: PythonObject) raises -> PythonObject:
+    """Calls a[0](), holds its error while calling a[1](), then raises it."""
+    try:
+        _ = py_call(a[0])
+    except e:
+        _ = py_call(a[1])
+        raise e^
+    return PythonObject(None)
+
+
 def fast_handled_call(s: PythonObject, args: Arguments) raises -> PythonObject:
     """`handled_call` bound with py_function."""
     try:
@@ -204,6 +214,7 @@ def PyInit_bferrors() abi("C") -> PythonObject:
         m.def_py_c_function(py_method[reworded_call], "reworded_call")
         m.def_py_c_function(py_method[handled_call], "handled_call")
         m.def_py_c_function(py_function[fast_handled_call], "fast_handled_call")
+        m.def_py_c_function(py_method[held_across_call], "held_across_call")
         return finalize_module(m)
     except e:
         return module_init_error(e)
