@@ -32,6 +32,7 @@ from .numpy import to_numpy
 from .python_ops import (
     py_call,
     py_call_method,
+    py_call_with,
     py_float,
     py_getattr,
     py_getitem,

@@ -14,12 +14,12 @@ included), BufferError/ValueError/TypeError/IndexError for bufferable's own
 errors, and a plain Exception for any other error (Mojo 1.2.0's own wrappers
 make every error a plain Exception). bufferable takes the Python exceptions
 of `Arguments` (`args[i]`, `args.int(i)`) and of the operations of
-`python_ops` (`py_call`, `py_call_method`, `py_getitem`, `py_getattr`,
-`py_index`, `py_float`, `py_import`); the same operations through Mojo's
-standard library (`Int(py=x)`, `obj[i]`, `obj(...)`) reach Python as a plain
-Exception carrying the message, because the standard library clears the
-exception. A call that returns normally drops the records it made, so an
-error handled in Mojo lends its class to no later error.
+`python_ops` (`py_call`, `py_call_with`, `py_call_method`, `py_getitem`,
+`py_getattr`, `py_index`, `py_float`, `py_import`); the same operations
+through Mojo's standard library (`Int(py=x)`, `obj[i]`, `obj(...)`) reach
+Python as a plain Exception carrying the message, because the standard
+library clears the exception. A call that returns normally drops the records
+it made, so an error handled in Mojo lends its class to no later error.
 """
 
 from std.python import PythonObject

@@ -28,9 +28,9 @@ own API (`Int(py=x)`, `obj[i]`, `obj.attr`, calls, `Python.import_module`)
 into `Error(str(exception))` and clears the exception before user code sees
 it: those errors reach Python as a plain Exception with the exception's
 message. bufferable's own conversions (`Arguments[i]`, `Arguments.int(i)`)
-and the operations of `python_ops` (`py_call`, `py_call_method`,
-`py_getitem`, `py_getattr`, `py_index`, `py_float`, `py_import`) keep the
-exception object.
+and the operations of `python_ops` (`py_call`, `py_call_with`,
+`py_call_method`, `py_getitem`, `py_getattr`, `py_index`, `py_float`,
+`py_import`) keep the exception object.
 """
 
 from std.ffi import c_int, external_call

@@ -26,7 +26,7 @@ line as `return py_call(f, items[i])` with `items` a List argument, Mojo
 call reads it (tests/mojo/test_errors.py calls them that way).
 """
 
-from std.ffi import external_call
+from std.ffi import c_int, external_call
 from std.memory import stack_allocation
 from std.python import PythonObject
 
@@ -202,6 +202,52 @@ def py_call(callable: PythonObject, *args: PythonObject) raises -> PythonObject:
         slots[1 + i] = address_of(object_address(args[i]))
     var result = _vectorcall(callable, slots.unsafe_ptr(), count)
     _ = slots^
+    return _owned(result)
+
+
+def py_call_with(
+    callable: PythonObject, args: PythonObject, kwargs: PythonObject
+) raises -> PythonObject:
+    """Returns `callable(*args, **kwargs)`: the call with keyword arguments,
+    or with arguments gathered at run time.
+
+    Args:
+        callable: The function, type or other callable.
+        args: The positional arguments: a tuple (passed as it is) or any
+            iterable.
+        kwargs: The keyword arguments: a mapping with str keys, or None.
+
+    Returns:
+        The result (a new reference).
+
+    Raises:
+        The TypeError of positional arguments that are not iterable or of a
+        keyword that is not a str, the AttributeError of keyword arguments
+        without `keys()` (as `dict.update` checks them), or the exception the
+        call raises, as that very exception.
+    """
+    var positional = _owned(
+        external_call["PySequence_Tuple", Int](object_address(args))
+    )
+    var keywords = PythonObject(None)
+    var keywords_address = 0
+    if address_of(object_address(kwargs)) != address_of(
+        object_address(keywords)
+    ):
+        keywords = _owned(external_call["PyDict_New", Int]())
+        if (
+            external_call["PyDict_Update", c_int](
+                object_address(keywords), object_address(kwargs)
+            )
+            != 0
+        ):
+            raise pending_python_error(String(""))
+        keywords_address = address_of(object_address(keywords))
+    var result = external_call["PyObject_Call", Int](
+        object_address(callable), object_address(positional), keywords_address
+    )
+    _ = positional^
+    _ = keywords^
     return _owned(result)
 
 

@@ -8,6 +8,7 @@ import gc
 import os
 import sys
 import threading
+import types
 import weakref
 
 import numpy as np
@@ -97,7 +98,7 @@ class Strict(Exception):
 
 
 def raiser(exception):
-    def callback(*args):
+    def callback(*args, **kwargs):
         raise exception
 
     return callback
@@ -123,6 +124,28 @@ def test_a_callback_gets_its_arguments_and_returns_its_result(bferrors, name):
     for count in (0, 1, 2, 7, 8, 9, 20):  # across the small-call limit
         given = tuple(object() for _ in range(count))
         assert call(lambda *args: args, *given) == given
+
+
+def test_calls_with_keywords(bferrors):
+    def f(*args, **kwargs):
+        return args, kwargs
+
+    assert bferrors.call_with(f, (1, 2), {"a": 3}) == ((1, 2), {"a": 3})
+    assert bferrors.call_with(f, [1], None) == ((1,), {})
+    assert bferrors.call_with(f, iter(()), types.MappingProxyType({"b": 4})) == ((), {"b": 4})
+    kwargs = {"a": 1}
+    bferrors.call_with(lambda **kw: kw.update(z=2), (), kwargs)
+    assert kwargs == {"a": 1}  # the callee gets a copy, as with f(**kwargs)
+    exception = Custom("kw", 9)
+    with pytest.raises(Custom) as info:
+        bferrors.call_with(raiser(exception), (), {"a": 1})
+    assert info.value is exception
+    with pytest.raises(TypeError):
+        bferrors.call_with(f, 5, None)  # not iterable
+    with pytest.raises(TypeError):
+        bferrors.call_with(f, (), {1: 2})  # a key that is not a str
+    with pytest.raises(AttributeError):
+        bferrors.call_with(f, (), 5)  # not a mapping: dict.update's own error
 
 
 def test_operations_keep_the_exception(bferrors):

@@ -18,6 +18,7 @@ from bufferable import (
     module_init_error,
     py_call,
     py_call_method,
+    py_call_with,
     py_float,
     py_function,
     py_getattr,
@@ -114,6 +115,11 @@ def fast_call_back(s: PythonObject, args: Arguments) raises -> PythonObject:
     return _call_with(args[0], items)
 
 
+def call_with(mut s: PythonObject, mut a: PythonObject) raises -> PythonObject:
+    """Calls a[0](*a[1], **a[2])."""
+    return py_call_with(a[0], a[1], a[2])
+
+
 def get_item(mut s: PythonObject, mut a: PythonObject) raises -> PythonObject:
     return py_getitem(a[0], a[1])
 
@@ -205,6 +211,7 @@ def PyInit_bferrors() abi("C") -> PythonObject:
         m.def_py_c_function(py_method[stdlib_get_item], "stdlib_get_item")
         m.def_py_c_function(py_method[call_back], "call_back")
         m.def_py_c_function(py_function[fast_call_back], "fast_call_back")
+        m.def_py_c_function(py_method[call_with], "call_with")
         m.def_py_c_function(py_method[get_item], "get_item")
         m.def_py_c_function(py_method[get_attr], "get_attr")
         m.def_py_c_function(py_method[call_method], "call_method")
