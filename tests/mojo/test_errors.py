@@ -302,7 +302,7 @@ def test_threads_keep_their_own_exceptions(bferrors):
 
 def test_successful_calls_keep_reference_counts(bferrors):
     result, argument, key, value = object(), object(), "key", object()
-    callback = lambda *args: result  # noqa: E731
+    callback = lambda *args, **kwargs: result  # noqa: E731
     mapping = {key: value}
     holder = Custom("m", value)
     counted = (result, argument, callback, mapping, key, value, holder)
@@ -313,6 +313,7 @@ def test_successful_calls_keep_reference_counts(bferrors):
         assert bferrors.get_item(mapping, key) is value
         assert bferrors.get_attr(holder, "code") is value
         assert bferrors.call_method(mapping, "get", key) is value
+        assert bferrors.call_with(callback, (argument,), mapping) is result
     assert [sys.getrefcount(o) for o in counted] == before
 
 
