@@ -104,3 +104,61 @@ def test_requests_the_layout_cannot_meet(layout, flags, message):
     with pytest.raises(BufferError, match=message):
         inspect(p, flags)
     assert p.refusals == 1 and p.gets == 0
+
+
+# A producer hands the same descriptor export after export, and the core remembers what it
+# validated by content. A descriptor rewritten in place (same addresses, new contents) between two
+# exports must be judged on its new contents: a lie is still refused, a truthful change is seen.
+IN_PLACE_LIES = [
+    (dict(format="i"), "itemsize 8, but its format 'i' describes items of 4"),
+    (dict(format="Z"), "invalid format 'Z'"),
+    (dict(shape=(2, -3)), r"negative shape\[1\] = -3"),
+    (dict(shape=(2**40, 2**40)), "too large"),
+    (dict(strides=(8, 2**62)), "strides overflow"),
+    (dict(itemsize=4), "itemsize 4, but its format 'd' describes items of 8"),
+]
+
+
+@pytest.mark.parametrize("change,message", IN_PLACE_LIES, ids=[m for _, m in IN_PLACE_LIES])
+@pytest.mark.parametrize("flags", [BufferFlags.FULL_RO, BufferFlags.STRIDED, BufferFlags.RECORDS])
+def test_a_descriptor_rewritten_in_place_into_a_lie_is_refused(change, message, flags):
+    p = Producer.lying((2, 3), "d", strides=(24, 8), nbytes=48)
+    for _ in range(3):  # validated once, then exported again as remembered
+        assert inspect(p, flags).shape == (2, 3)
+    assert p.live_exports == 0
+    p.rewrite_in_place(**change)
+    for _ in range(2):
+        with pytest.raises(BufferError, match=message):
+            inspect(p, flags)
+    assert p.live_exports == 0 and p.gets == 3 and p.refusals == 2
+
+
+def test_a_descriptor_rewritten_in_place_truthfully_is_exported_as_it_now_is():
+    p = Producer.lying((2, 3), "d", strides=(24, 8), nbytes=48)
+    assert memoryview(p).shape == (2, 3)
+    p.rewrite_in_place(shape=(3, 2), strides=(16, 8))
+    m = memoryview(p)
+    assert (m.shape, m.strides, m.format) == ((3, 2), (16, 8), "d")
+    m.release()
+    p.rewrite_in_place(format="q")  # same size, another type
+    assert memoryview(p).format == "q" and np.asarray(p).dtype == np.int64
+    c = Producer.lying((2, 3), "d", nbytes=48)  # strides NULL: the core computes them
+    assert memoryview(c).strides == (24, 8)
+    c.rewrite_in_place(shape=(3, 2))
+    assert memoryview(c).strides == (16, 8) and np.asarray(c).shape == (3, 2)
+    assert p.live_exports == 0 and c.live_exports == 0
+
+
+def test_many_producers_interleaved_export_their_own_layouts():
+    # More producers than the core remembers descriptors, every export checked against its own
+    # producer, with views kept alive across rounds: nothing remembered leaks into another export.
+    producers = [Producer((n + 1, 7 - n % 5), "d") for n in range(40)]
+    for p in producers:
+        np.asarray(p)[...] = p.shape[0]
+    for _ in range(3):
+        views = [np.asarray(p) for p in producers] + [memoryview(p) for p in producers[::3]]
+        for p, a in zip(producers, views):
+            assert a.shape == p.shape and a.strides == (8 * p.shape[1], 8) and (a == p.shape[0]).all()
+            assert a.__array_interface__["data"][0] == p.address
+        del views, a
+    assert all(p.live_exports == 0 and p.gets == p.releases for p in producers)

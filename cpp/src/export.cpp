@@ -28,14 +28,23 @@
 //     allocated with PyMem_Malloc instead, recorded the same way and freed by release_buffer().
 // view->internal is NULL in every other case, so release_buffer() is a no-op for the common case.
 //
-// Validation happens on every export (a descriptor is refused, never trusted): ndim, shape,
+// Validation (a descriptor is refused, never trusted) covers ndim, shape,
 // overflow of the byte size and of the strided extent, NULL data, the device (memory the CPU does
 // not address is refused, except for the one export DLPack makes through export_any_device(),
 // which learns the device from it), and the format against the item size. The format is the one
 // costly check (the grammar): a small table remembers the text of the formats that parsed and
 // their item sizes, compared byte for byte on every export, so a producer that hands a different
-// (or mutated) string is parsed again and a format that lies is still refused. A refusal leaves view->obj == NULL with a BufferError set, as CPython requires of
-// bf_getbuffer. Exports and releases run holding the GIL, which guards both tables.
+// (or mutated) string is parsed again and a format that lies is still refused. A refusal leaves
+// view->obj == NULL with a BufferError set, as CPython requires of bf_getbuffer.
+//
+// A producer hands the same descriptor export after export, so the outcome of a validation is
+// remembered by content (the validated-export cache): the BfBuffer's bytes, the values its shape
+// and strides point at, its format's text and the request flags. Validation is a function of
+// exactly these (for memory on {CPU, 0}, the only device cached), so an export equal to a
+// remembered one in all of them reuses the remembered Py_buffer; one that differs anywhere (a
+// resized shape, a mutated format string, a lie) misses and is validated in full. A remembered
+// outcome holds one count on the stride slot it uses, so the slot is not rewritten while the
+// cache can hand it out. Exports and releases run holding the GIL, which guards every table.
 //
 // Where CPython leaves a choice, numpy's array_getbuffer is the reference: without PyBUF_ND the
 // view has ndim = 0 and shape = NULL but keeps the real itemsize and len; readonly reflects the
@@ -209,20 +218,9 @@ StrideSlot *intern_strides(const Py_ssize_t *strides, int ndim) {
   return last = free_slot;
 }
 
-}  // namespace
-
-int export_buffer(PyObject *exporter, Py_buffer *view, const BfBuffer *desc, int flags) {
-  if (!view) {
-    PyErr_SetString(PyExc_BufferError, "export_buffer: view is NULL");
-    return -1;
-  }
-  view->obj = nullptr;
-  if (!exporter || !desc) {
-    PyErr_SetString(PyExc_BufferError,
-                    exporter ? "export_buffer: descriptor is NULL" : "export_buffer: exporter is NULL");
-    return -1;
-  }
-
+// Validates `desc` against request `flags` and fills `view` (all but view->obj); 0, or -1 with
+// BufferError (the exporter is only needed for the device check).
+int validate_and_fill(PyObject *exporter, Py_buffer *view, const BfBuffer *desc, int flags) {
   // --- 1. the descriptor must be truthful ---------------------------------------------------
   const int ndim = desc->ndim;
   const int64_t itemsize = desc->itemsize;
@@ -355,6 +353,86 @@ int export_buffer(PyObject *exporter, Py_buffer *view, const BfBuffer *desc, int
   } else {  // no ND (numpy's choice: ndim 0, no shape), or a 0-d array
     view->ndim = 0;
     view->shape = nullptr;
+  }
+  return 0;
+}
+
+// --- the validated-export cache (see the header) -----------------------------------------------
+constexpr int kCacheDims = 4;   // descriptors of more dimensions are validated every time
+constexpr int kCacheFormat = 16;
+constexpr unsigned kCacheEntries = 16;
+struct ValidExport {
+  BfBuffer desc;                   // as given; data == NULL marks an unused entry
+  int flags;
+  int64_t shape[kCacheDims];       // the values desc.shape pointed at
+  int64_t strides[kCacheDims];     // the values desc.strides pointed at (if not NULL)
+  char format[kCacheFormat];       // the text desc.format pointed at
+  Py_buffer view;                  // the outcome (obj unused; strides fixed up on a hit)
+  bool strides_at_itemsize;        // view.strides pointed at view.itemsize (1-D, NULL strides)
+};
+ValidExport valid_exports[kCacheEntries];
+
+// A descriptor the cache can hold: host memory, few dimensions, no suboffsets, a short format.
+inline bool cacheable(const BfBuffer *desc) {
+  return desc->data && desc->ndim >= 0 && desc->ndim <= kCacheDims && !desc->suboffsets &&
+         desc->device.device_type == BF_DEVICE_CPU && desc->device.device_id == 0;
+}
+
+inline ValidExport &entry_for(const BfBuffer *desc) {
+  const auto key = (uintptr_t) desc->data ^ ((uintptr_t) desc->shape >> 3);
+  return valid_exports[(key ^ (key >> 7) ^ (key >> 17)) % kCacheEntries];
+}
+
+// Whether `e` remembers the validation of exactly this descriptor and request (see the header).
+inline bool remembers(const ValidExport &e, const BfBuffer *desc, int flags) {
+  if (e.flags != flags || std::memcmp(&e.desc, desc, sizeof(BfBuffer)) != 0) return false;
+  for (int i = 0; i < desc->ndim; ++i)
+    if (e.shape[i] != desc->shape[i]) return false;
+  if (desc->strides)
+    for (int i = 0; i < desc->ndim; ++i)
+      if (e.strides[i] != desc->strides[i]) return false;
+  return same_text(e.format, desc->format ? desc->format : "B");
+}
+
+// Remember a successful validation of `desc` (a cacheable descriptor) that filled `view`.
+void remember(ValidExport &e, const BfBuffer *desc, int flags, const Py_buffer *view) {
+  const char *fmt = desc->format ? desc->format : "B";
+  const size_t n = std::strlen(fmt);
+  if (n >= sizeof(ValidExport::format)) return;
+  if (e.desc.data && e.view.internal) --static_cast<StrideSlot *>(e.view.internal)->live;
+  e.desc = *desc;
+  e.flags = flags;
+  std::memcpy(e.format, fmt, n + 1);
+  for (int i = 0; i < desc->ndim; ++i) e.shape[i] = desc->shape[i];
+  if (desc->strides)
+    for (int i = 0; i < desc->ndim; ++i) e.strides[i] = desc->strides[i];
+  e.view = *view;
+  e.strides_at_itemsize = view->strides == &view->itemsize;
+  if (e.view.internal) ++static_cast<StrideSlot *>(e.view.internal)->live;  // the entry's count
+}
+
+}  // namespace
+
+int export_buffer(PyObject *exporter, Py_buffer *view, const BfBuffer *desc, int flags) {
+  if (!view) {
+    PyErr_SetString(PyExc_BufferError, "export_buffer: view is NULL");
+    return -1;
+  }
+  view->obj = nullptr;
+  if (!exporter || !desc) {
+    PyErr_SetString(PyExc_BufferError,
+                    exporter ? "export_buffer: descriptor is NULL" : "export_buffer: exporter is NULL");
+    return -1;
+  }
+  ValidExport *e = cacheable(desc) ? &entry_for(desc) : nullptr;
+  if (e && remembers(*e, desc, flags)) {
+    *view = e->view;
+    if (e->strides_at_itemsize) view->strides = &view->itemsize;
+    if (view->internal) ++static_cast<StrideSlot *>(view->internal)->live;
+  } else {
+    if (validate_and_fill(exporter, view, desc, flags) != 0) return -1;
+    // Only slot-backed strides are shared; a PyMem_Malloc block belongs to this one export.
+    if (e && (!view->internal || is_slot(view->internal))) remember(*e, desc, flags, view);
   }
   view->obj = Py_NewRef(exporter);
   return 0;

@@ -450,6 +450,35 @@ resize(nbytes) reallocates the storage (see its docstring).)")
            "The address always changes. For an indirect layout only the outermost pointer table "
            "moves (its pointers stay valid). Raises BufferError while exports are live, keeping "
            "the data, as bytearray does.")
+      .def("rewrite_in_place",
+           [](Producer &p, nb::handle shape_h, nb::handle format_h, nb::handle strides_h,
+              nb::handle itemsize_h) {
+             if (!shape_h.is_none()) {
+               std::vector<int64_t> v = int_list(shape_h, "shape");
+               if (v.size() != p.shape.size())
+                 fail(PyExc_ValueError, "rewrite_in_place: shape must keep its length");
+               std::copy(v.begin(), v.end(), p.shape.begin());
+             }
+             if (!strides_h.is_none()) {
+               std::vector<int64_t> v = int_list(strides_h, "strides");
+               if (!p.has_strides || v.size() != p.strides.size())
+                 fail(PyExc_ValueError, "rewrite_in_place: strides must exist and keep their length");
+               std::copy(v.begin(), v.end(), p.strides.begin());
+             }
+             if (!format_h.is_none()) {
+               std::string f = str_arg(format_h, "format");
+               if (p.null_format || f.size() > p.format.size())
+                 fail(PyExc_ValueError, "rewrite_in_place: the format must exist and not grow");
+               std::memcpy(p.format.data(), f.c_str(), f.size() + 1);  // same buffer
+             }
+             if (!itemsize_h.is_none()) p.desc.itemsize = p.itemsize = int_arg(itemsize_h, "itemsize");
+           },
+           nb::kw_only(), nb::arg("shape").none() = nb::none(), nb::arg("format").none() = nb::none(),
+           nb::arg("strides").none() = nb::none(), nb::arg("itemsize").none() = nb::none(),
+           "rewrite_in_place(*, shape=None, format=None, strides=None, itemsize=None)\n\n"
+           "Overwrite what the descriptor's shape, strides and format point at, at the same "
+           "addresses (and its itemsize), unchecked: a producer that changes its descriptor "
+           "between exports without moving it, or lies. The core must judge the new contents.")
       .def_prop_ro("gets", [](const Producer &p) { return p.gets; }, "Successful exports so far.")
       .def_prop_ro("releases", [](const Producer &p) { return p.releases; }, "Releases so far.")
       .def_prop_ro("refusals", [](const Producer &p) { return p.refusals; },

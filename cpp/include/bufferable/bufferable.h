@@ -289,8 +289,11 @@ typedef struct {
    * against the real strides, INDIRECT vs suboffsets). On success view->obj holds a new reference
    * to `exporter`; the pointers of `desc` are referenced, not copied (except when the producer
    * gave strides == NULL and the consumer asked for strides at ndim >= 2: then the strides live
-   * in the core, held until release_buffer). Returns 0, or -1 with an exception set and
-   * view->obj == NULL. */
+   * in the core, held until release_buffer). A descriptor equal in content (its fields, the
+   * values its shape and strides point at, its format's text) to one already validated for the
+   * same flags reuses that outcome, so handing the same descriptor on every export costs no
+   * revalidation, while changing it between exports (resizing in place) is always seen. Returns
+   * 0, or -1 with an exception set and view->obj == NULL. */
   int (*export_buffer)(struct _object *exporter, void *view, const BfBuffer *desc, int flags);
 
   /* Undo what export_buffer holds for `view` (call it exactly once per successful
