@@ -463,7 +463,13 @@ PyObject *dlpack_device_method(PyObject *self, PyObject *) {
   BfDevice device;
   if (export_any_device(self, &view, PyBUF_FULL_RO, &device) != 0) return nullptr;
   PyBuffer_Release(&view);
-  return Py_BuildValue("(ii)", (int)device.device_type, (int)device.device_id);
+  // The usual answer, (1, 0), is one tuple made once and kept (a tuple is immutable).
+  static PyObject *cpu = nullptr;
+  const bool on_cpu = device.device_type == BF_DEVICE_CPU && device.device_id == 0;
+  if (on_cpu && cpu != nullptr) return Py_NewRef(cpu);
+  PyObject *answer = Py_BuildValue("(ii)", (int)device.device_type, (int)device.device_id);
+  if (on_cpu && answer != nullptr) cpu = Py_NewRef(answer);
+  return answer;
 }
 
 }  // namespace bf
