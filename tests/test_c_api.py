@@ -58,6 +58,14 @@ class BfApi(ctypes.Structure):
         ("install_interop", F(c_int, obj)),
         ("acquire_dlpack", F(c_int, obj, c_int, ctypes.POINTER(BfBuffer), ctypes.POINTER(vp))),
         ("acquire_arrow", F(c_int, obj, c_int, ctypes.POINTER(BfBuffer), ctypes.POINTER(vp))),
+        # version 1.2 (tables: not called from here)
+        ("install_table_interop", vp), ("acquire_arrow_table", vp),
+        # version 1.3
+        ("note_error", F(None, c_int, ctypes.c_char_p, obj)),
+        ("raise_error", F(c_int, ctypes.c_char_p, c_int)),
+        ("reword_error", F(None, ctypes.c_char_p, ctypes.c_char_p)),
+        # version 1.4
+        ("forget_error", F(None)),
     ]
 
 
@@ -70,10 +78,9 @@ def api():
 
 
 def test_capsule_name_and_version(api):
-    assert api.version_major == 1 and api.version_minor == 3
-    assert _core.API_VERSION == (1, 3)
-    # the 1.2 table entries and the 1.3 error records follow the fields this test declares
-    assert api.size == ctypes.sizeof(BfApi) + 5 * 8 == 136  # the layout the core's static_asserts pin
+    assert api.version_major == 1 and api.version_minor == 4
+    assert _core.API_VERSION == (1, 4)
+    assert api.size == ctypes.sizeof(BfApi) == 144  # the layout the core's static_asserts pin
     assert ctypes.sizeof(BfBuffer) == 64 and ctypes.sizeof(BfFormatInfo) == 32 and ctypes.sizeof(PyBuffer) == 80
     get = ctypes.pythonapi.PyCapsule_GetPointer
     get.restype, get.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
@@ -171,3 +178,23 @@ def test_version_1_1_entries_through_the_table(api):
 def test_set_error(api, kind, exc):
     with pytest.raises(exc, match="caf\u00e9 broke"):
         api.set_error(kind, "café broke".encode())
+
+
+def test_error_records_through_the_table(api):
+    # A recorded exception object comes back as itself for its own text only; forget_error drops it.
+    exc = KeyError("k")
+    api.note_error(0, b"the text", exc)
+    with pytest.raises(KeyError) as info:
+        api.raise_error(b"the text", 0)
+    assert info.value is exc
+    api.note_error(0, b"typed", TypeError("t"))
+    with pytest.raises(ValueError):  # another text: the default class, never the record's
+        api.raise_error(b"other", 2)
+    api.note_error(0, b"held", exc)
+    before = sys.getrefcount(exc)
+    api.forget_error()
+    assert sys.getrefcount(exc) == before - 1  # the record's reference is dropped
+    with pytest.raises(Exception) as info:  # nothing recorded any more: a plain Exception
+        api.raise_error(b"held", 0)
+    assert type(info.value) is Exception and str(info.value) == "held"
+    api.forget_error()  # no record: nothing to do

@@ -1,7 +1,8 @@
 // api.cpp -- the BfApi function table, published as the capsule bufferable._core._C_API, the
 // error helper every C entry point uses, and the per-thread error records (note_error,
 // raise_error, reword_error) that let a producer's error keep its Python class, or its very
-// exception object, through code that can only carry text (a Mojo `Error`).
+// exception object, through code that can only carry text (a Mojo `Error`); forget_error drops
+// a record whose error was handled.
 //
 // A record is (text, class, exception object or NULL), one per thread, replaced by the next
 // note. raise_error only honours it for the exact text it was noted for, so the class of an error
@@ -43,7 +44,8 @@ BF_AT(BfApi, acquire_arrow_table, 104);
 BF_AT(BfApi, note_error, 112);
 BF_AT(BfApi, raise_error, 120);
 BF_AT(BfApi, reword_error, 128);
-static_assert(sizeof(BfApi) == 136, "sizeof(BfApi)");
+BF_AT(BfApi, forget_error, 136);
+static_assert(sizeof(BfApi) == 144, "sizeof(BfApi)");
 BF_AT(BfBuffer, data, 0);
 BF_AT(BfBuffer, itemsize, 8);
 BF_AT(BfBuffer, format, 16);
@@ -178,6 +180,8 @@ void reword_error(const char *message, const char *new_message) {
   }
 }
 
+void forget_error() { clear_record(); }
+
 int raise_error(const char *message, int default_kind) {
   if (!record.set || !message || record.text != message) {
     clear_record();
@@ -237,6 +241,7 @@ int c_raise_error(const char *message, int default_kind) {
 void c_reword_error(const char *message, const char *new_message) {
   reword_error(message, new_message);
 }
+void c_forget_error() { forget_error(); }
 int c_acquire_dlpack(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq) {
   return acquire_dlpack(obj, flags, out, acq);
 }
@@ -271,6 +276,7 @@ const BfApi api_table = {
     c_note_error,
     c_raise_error,
     c_reword_error,
+    c_forget_error,
 };
 
 // Offsets Mojo (api.mojo) mirrors for the 1.2 entries.
@@ -280,6 +286,8 @@ static_assert(offsetof(BfApi, acquire_arrow_table) == 104, "BfApi layout (Mojo m
 static_assert(offsetof(BfApi, note_error) == 112, "BfApi layout (Mojo mirrors it)");
 static_assert(offsetof(BfApi, raise_error) == 120, "BfApi layout (Mojo mirrors it)");
 static_assert(offsetof(BfApi, reword_error) == 128, "BfApi layout (Mojo mirrors it)");
+// ... and for the 1.4 entry.
+static_assert(offsetof(BfApi, forget_error) == 136, "BfApi layout (Mojo mirrors it)");
 static_assert(sizeof(BfColumn) == 24 && sizeof(BfArrowChunk) == 64 &&
                   offsetof(BfArrowChunk, null_count) == 56 && sizeof(BfArrowTable) == 40 &&
                   offsetof(BfArrowTable, chunks) == 32,

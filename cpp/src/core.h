@@ -80,6 +80,7 @@ int set_error(int kind, const char *message);
 void note_error(int kind, const char *message, PyObject *exception);
 int raise_error(const char *message, int default_kind);
 void reword_error(const char *message, const char *new_message);
+void forget_error();
 void bind_api(nb::module_ &m);
 
 }  // namespace bf

@@ -253,6 +253,9 @@ struct BfApi:
     var _reword_error: Int
     """reword_error(message, new_message): move the record to a new text.
     Call through `reword_error`."""
+    var _forget_error: Int
+    """forget_error() (1.4): drop this thread's record. Call through
+    `forget_error`."""
 
     def has(self, minor: Int) -> Bool:
         """Tells whether the core has the entries of a minor version of the
@@ -260,8 +263,8 @@ struct BfApi:
         after the previous one's).
 
         Args:
-            minor: `BfApi.INTEROP` (1.1), `BfApi.TABLES` (1.2) or
-                `BfApi.ERRORS` (1.3).
+            minor: `BfApi.INTEROP` (1.1), `BfApi.TABLES` (1.2),
+                `BfApi.ERRORS` (1.3) or `BfApi.FORGET` (1.4).
 
         Returns:
             True if the core's `version_minor` is at least `minor`.
@@ -274,6 +277,8 @@ struct BfApi:
     """Version 1.2: `install_table_interop`, `acquire_arrow_table`."""
     comptime ERRORS = 3
     """Version 1.3: `note_error`, `raise_error`, `reword_error`."""
+    comptime FORGET = 4
+    """Version 1.4: `forget_error`."""
 
     def install_interop(self, type_object: PyObjectPtr) -> c_int:
         """Calls `install_interop` if the core has it.
@@ -375,6 +380,16 @@ struct BfApi:
         )
         _ = a^
         _ = b^
+
+    def forget_error(self):
+        """Drops this thread's record, if any (nothing if the core lacks the
+        function)."""
+        if not self.has(Self.FORGET):
+            return
+        var f = Pointer(to=self._forget_error).unsafe_bitcast[
+            def() thin abi("C") -> None
+        ]()[]
+        f()
 
     def call_acquire_dlpack(
         self,

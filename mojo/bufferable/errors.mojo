@@ -74,21 +74,10 @@ def forget_error():
     stays pending. Needs the GIL.
     """
     var table = loaded_api()
-    if table == 0:
-        return
-    var kind = Int(0)
-    var value = Int(0)
-    var traceback = Int(0)
-    external_call["PyErr_Fetch", NoneType](
-        Pointer(to=kind), Pointer(to=value), Pointer(to=traceback)
-    )
-    # raise_error consumes the record whatever text it is given; the
-    # exception it sets for it is discarded.
-    _ = Pointer[BfApi, MutUntrackedOrigin](
-        unsafe_from_address=table
-    )[].raise_error(String(""), 0)
-    external_call["PyErr_Clear", NoneType]()
-    external_call["PyErr_Restore", NoneType](kind, value, traceback)
+    if table != 0:
+        Pointer[BfApi, MutUntrackedOrigin](
+            unsafe_from_address=table
+        )[].forget_error()
 
 
 def _noted(kind: Int, message: String) -> Error:

@@ -49,8 +49,9 @@ extern "C" {
 #define BF_API_VERSION_MAJOR 1
 /* Minor versions only append fields to BfApi; a user needing minor m checks version_minor >= m.
  * 1.0: export_buffer .. set_error. 1.1: install_interop, acquire_dlpack, acquire_arrow.
- * 1.2: install_table_interop, acquire_arrow_table. 1.3: note_error, raise_error, reword_error. */
-#define BF_API_VERSION_MINOR 3
+ * 1.2: install_table_interop, acquire_arrow_table. 1.3: note_error, raise_error, reword_error.
+ * 1.4: forget_error. */
+#define BF_API_VERSION_MINOR 4
 
 /* Name of the capsule holding `const BfApi *`, attribute `_C_API` of module `bufferable._core`. */
 #define BF_API_CAPSULE_NAME "bufferable._core._C_API"
@@ -394,6 +395,14 @@ typedef struct {
    * exception of its class with the new text, caused by the original, or as the original itself
    * when it is not an Exception, e.g. KeyboardInterrupt). No record for `message`: nothing. */
   void (*reword_error)(const char *message, const char *new_message);
+
+  /* --- version 1.4 (present when version_minor >= 4) --- */
+
+  /* Drop the calling thread's record, if any, and the reference it holds to an exception object
+   * (a producer that recorded an error, then handled it and returned normally, calls it so the
+   * record cannot lend its class to a later error of the same text). A pending Python exception is
+   * left as it is. Takes the GIL only if a recorded exception object must be released. */
+  void (*forget_error)(void);
 } BfApi;
 
 #ifdef __cplusplus
