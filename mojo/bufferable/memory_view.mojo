@@ -57,11 +57,11 @@ see `bufferable.errors`; the classes follow Cython's typed memoryviews):
   strides that are not whole elements; misaligned data.
 - IndexError: an index out of range (checked access; `unsafe_*` access does
   not check).
+- MemoryError: `full` or `copy` asked for more memory than can be allocated.
 """
 
-from std.ffi import c_char
-from std.memory import Alignment, ArcPointer
-from std.memory.alloc import Layout, ManagedAllocation, alloc
+from std.ffi import c_char, c_int, external_call
+from std.memory import ArcPointer
 from std.python import PythonObject
 from std.sys.info import size_of
 
@@ -75,11 +75,11 @@ from .acquire import (
     checked_geometry,
     view_name,
 )
-from .api import AcquisitionPtr, bf_api, load_api
+from .api import ERROR_MEMORY, AcquisitionPtr, bf_api, load_api
 from .buffer import Buffer, BufferFlags
 from .bufferable import Bufferable
 from .dtype import dtype_format
-from .errors import index_error, value_error
+from .errors import index_error, python_error, value_error
 from .export_counter import ExportCounter
 from .layout import (
     MemoryLayout,
@@ -98,17 +98,44 @@ for any SIMD width)."""
 
 struct _OwnedMemory(Movable):
     """A heap block owned by Mojo, shared (through `ArcPointer`) by every view
-    of it; freed when the last view dies."""
+    of it; freed when the last view dies.
 
-    var allocation: ManagedAllocation[Byte, alignment=Alignment.of_bytes[_OWNED_ALIGNMENT]()]
+    Allocated with C's `posix_memalign`, which reports failure, rather than
+    Mojo 1.2.0's allocator, which aborts the process on failure: a size that
+    fits in an Int but not in memory is a MemoryError."""
 
-    def __init__(out self, byte_count: Int):
-        self.allocation = alloc(
-            Layout[Byte, alignment=Alignment.of_bytes[_OWNED_ALIGNMENT]()](count=max(byte_count, 1))
-        ).into_managed()
+    var _address: Int
+
+    def __init__(out self, count: Int, itemsize: Int) raises:
+        """Allocates `count` items of `itemsize` bytes (at least one byte).
+
+        Raises:
+            MemoryError if the size overflows an Int or cannot be allocated.
+        """
+        var address = Int(0)
+        var failed = count > Int.MAX // itemsize
+        if not failed:
+            failed = external_call["posix_memalign", c_int](
+                Pointer(to=address), _OWNED_ALIGNMENT, max(count * itemsize, 1)
+            ) != 0
+        if failed:
+            raise python_error(
+                ERROR_MEMORY,
+                String(
+                    "cannot allocate ",
+                    count,
+                    " elements of ",
+                    itemsize,
+                    " bytes for a MemoryView",
+                ),
+            )
+        self._address = address
+
+    def __del__(deinit self):
+        external_call["free", NoneType](self._address)
 
     def address(self) -> Int:
-        return Int(self.allocation.unsafe_ptr())
+        return self._address
 
 
 # ===-----------------------------------------------------------------------===#
@@ -957,7 +984,8 @@ struct MemoryView[
 
         Raises:
             ValueError for a negative extent, or a shape whose size in bytes
-            does not fit in an Int.
+            does not fit in an Int; MemoryError if the memory cannot be
+            allocated.
         """
         var extents = Array[Int, Self.rank](fill=0)
         var count = 1
@@ -991,7 +1019,7 @@ struct MemoryView[
                     " overflows a 64-bit integer",
                 )
             )
-        var memory = ArcPointer(_OwnedMemory(count * itemsize))
+        var memory = ArcPointer(_OwnedMemory(count, itemsize))
         var data = Self.ElementPointer(unsafe_from_address=memory[].address())
         for i in range(count):
             data[unsafe_offset=i] = value
@@ -1008,7 +1036,7 @@ struct MemoryView[
 
     def copy(
         self,
-    ) -> MemoryView[
+    ) raises -> MemoryView[
         Self.dtype, Self.rank, layout=MemoryLayout.C_CONTIGUOUS, mut=True
     ]:
         """Copies the elements into fresh C-contiguous memory owned by Mojo
@@ -1020,11 +1048,13 @@ struct MemoryView[
 
         Returns:
             A mutable, C-contiguous view of the copy.
+
+        Raises:
+            MemoryError if the memory cannot be allocated (a view with zero
+            strides can describe more elements than memory holds).
         """
         var count = self.num_elements()
-        var memory = ArcPointer(
-            _OwnedMemory(count * size_of[Self.Element]())
-        )
+        var memory = ArcPointer(_OwnedMemory(count, size_of[Self.Element]()))
         var destination = Self.ElementPointer(
             unsafe_from_address=memory[].address()
         )

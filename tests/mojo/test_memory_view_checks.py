@@ -28,3 +28,34 @@ def test_unsafe_buffer_is_validated_like_an_export(mv):
     with pytest.raises(BufferError, match=r"device \(2, 0\)"):
         mv.unsafe_lie_1d(4, False, 2)
     assert mv.unsafe_lie_1d(0, True, 1) == 0  # no element: no data needed
+
+
+# 2**57 float64 elements: 2**60 bytes, which fits in an Int but in no address space (x86-64 and
+# arm64 map at most 2**57 bytes), whatever the machine's overcommit policy. Mojo 1.2.0's own
+# allocator aborts the process on such a request; MemoryView's memory must raise MemoryError. Each
+# case runs in a child process, so a regression shows as a failed test, not a dead test run.
+_TOO_BIG = """
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location({name!r}, {path!r})
+mv = importlib.util.module_from_spec(spec); spec.loader.exec_module(mv)
+from bufferable.testing import Producer
+try:
+    {call}
+except MemoryError as e:
+    print("MemoryError:", e)
+"""
+
+
+@pytest.mark.parametrize("call", [
+    "mv.full_2d(2**30, 2**27, 0.0)",
+    # a view whose zero strides describe 2**57 elements over one 8-byte item, copied
+    "mv.copy_2d(Producer.lying((2**30, 2**27), 'd', strides=(0, 0), nbytes=8))",
+])
+def test_an_allocation_that_cannot_be_satisfied_is_a_memory_error(mv, call):
+    import subprocess
+    import sys
+
+    code = _TOO_BIG.format(name=mv.__name__, path=mv.__file__, call=call)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.startswith("MemoryError: cannot allocate"), (run.stdout, run.stderr[-2000:])
