@@ -159,6 +159,12 @@ comptime AcquisitionPtr = Optional[RawPointer]
 """An opaque `BfAcquisition *` (None is NULL)."""
 
 comptime BufferPtr = Pointer[Buffer, MutUnsafeAnyOrigin]
+
+# The signature shared by `acquire`, `acquire_dlpack` and `acquire_arrow`:
+# (obj, flags, out: BfBuffer*, acq: BfAcquisition**) -> 0 or -1.
+comptime AcquireFunction = def(
+    PyObjectPtr, c_int, BufferPtr, Pointer[AcquisitionPtr, MutUnsafeAnyOrigin]
+) thin abi("C") -> c_int
 """A `BfBuffer *`.
 
 Pointers handed to the core are typed with `MutUnsafeAnyOrigin` ("may alias
@@ -195,12 +201,7 @@ struct BfApi:
     """release_buffer(view): undo what export_buffer allocated, once per
     successful export, from the exporter's bf_releasebuffer slot."""
 
-    var acquire: def(
-        PyObjectPtr,
-        c_int,
-        BufferPtr,
-        Pointer[AcquisitionPtr, MutUnsafeAnyOrigin],
-    ) thin abi("C") -> c_int
+    var acquire: AcquireFunction
     """acquire(obj, flags, out: BfBuffer*, acq: BfAcquisition**): a
     consumer view of any Python buffer, with a reference-counted owner."""
 
@@ -410,12 +411,7 @@ struct BfApi:
             0, or -1 with a Python exception set.
         """
         var f = Pointer(to=self._acquire_dlpack).unsafe_bitcast[
-            def(
-                PyObjectPtr,
-                c_int,
-                BufferPtr,
-                Pointer[AcquisitionPtr, MutUnsafeAnyOrigin],
-            ) thin abi("C") -> c_int
+            AcquireFunction
         ]()[]
         return f(obj, flags, out_desc, out_acquisition)
 
@@ -438,15 +434,9 @@ struct BfApi:
             0, or -1 with a Python exception set.
         """
         var f = Pointer(to=self._acquire_arrow).unsafe_bitcast[
-            def(
-                PyObjectPtr,
-                c_int,
-                BufferPtr,
-                Pointer[AcquisitionPtr, MutUnsafeAnyOrigin],
-            ) thin abi("C") -> c_int
+            AcquireFunction
         ]()[]
         return f(obj, flags, out_desc, out_acquisition)
-
 
     def install_table_interop(
         self, type_object: PyObjectPtr, describe: RawPointer, release: RawPointer
