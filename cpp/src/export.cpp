@@ -411,6 +411,24 @@ void remember(ValidExport &e, const BfBuffer *desc, int flags, const Py_buffer *
   if (e.view.internal) ++static_cast<StrideSlot *>(e.view.internal)->live;  // the entry's count
 }
 
+// The export of a descriptor the cache does not remember (entry `e`, or NULL for one it cannot
+// hold): validated in full, then remembered. Out of line, so that the hit path in export_buffer
+// stays short and needs few registers.
+[[gnu::noinline]] int export_checked(PyObject *exporter, Py_buffer *view, const BfBuffer *desc,
+                                     int flags, ValidExport *e) {
+  view->obj = nullptr;
+  if (!exporter || !desc) {
+    PyErr_SetString(PyExc_BufferError,
+                    exporter ? "export_buffer: descriptor is NULL" : "export_buffer: exporter is NULL");
+    return -1;
+  }
+  if (validate_and_fill(exporter, view, desc, flags) != 0) return -1;
+  // Only slot-backed strides are shared; a PyMem_Malloc block belongs to this one export.
+  if (e && (!view->internal || is_slot(view->internal))) remember(*e, desc, flags, view);
+  view->obj = Py_NewRef(exporter);
+  return 0;
+}
+
 }  // namespace
 
 int export_buffer(PyObject *exporter, Py_buffer *view, const BfBuffer *desc, int flags) {
@@ -418,22 +436,12 @@ int export_buffer(PyObject *exporter, Py_buffer *view, const BfBuffer *desc, int
     PyErr_SetString(PyExc_BufferError, "export_buffer: view is NULL");
     return -1;
   }
-  view->obj = nullptr;
-  if (!exporter || !desc) {
-    PyErr_SetString(PyExc_BufferError,
-                    exporter ? "export_buffer: descriptor is NULL" : "export_buffer: exporter is NULL");
-    return -1;
-  }
-  ValidExport *e = cacheable(desc) ? &entry_for(desc) : nullptr;
-  if (e && remembers(*e, desc, flags)) {
-    *view = e->view;
-    if (e->strides_at_itemsize) view->strides = &view->itemsize;
-    if (view->internal) ++static_cast<StrideSlot *>(view->internal)->live;
-  } else {
-    if (validate_and_fill(exporter, view, desc, flags) != 0) return -1;
-    // Only slot-backed strides are shared; a PyMem_Malloc block belongs to this one export.
-    if (e && (!view->internal || is_slot(view->internal))) remember(*e, desc, flags, view);
-  }
+  if (!exporter || !desc || !cacheable(desc)) return export_checked(exporter, view, desc, flags, nullptr);
+  ValidExport &e = entry_for(desc);
+  if (!remembers(e, desc, flags)) return export_checked(exporter, view, desc, flags, &e);
+  *view = e.view;
+  if (e.strides_at_itemsize) view->strides = &view->itemsize;
+  if (view->internal) ++static_cast<StrideSlot *>(view->internal)->live;
   view->obj = Py_NewRef(exporter);
   return 0;
 }
