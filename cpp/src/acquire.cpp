@@ -180,7 +180,10 @@ OptionalInts tuple_or_none(const Py_ssize_t *values, int n) {
   if (!t) throw nb::python_error();
   for (int i = 0; i < n; ++i) {
     PyObject *item = PyLong_FromSsize_t(values[i]);
-    if (!item) { Py_DECREF(t); throw nb::python_error(); }
+    if (!item) {
+      Py_DECREF(t);
+      throw nb::python_error();
+    }
     PyTuple_SET_ITEM(t, i, item);
   }
   return nb::steal(t);
@@ -198,9 +201,16 @@ struct BufferInfo {
 
   nb::typed<nb::dict, nb::str, nb::object> as_dict() const {
     nb::dict d;
-    d["format"] = format; d["itemsize"] = itemsize; d["ndim"] = ndim; d["shape"] = shape;
-    d["strides"] = strides; d["suboffsets"] = suboffsets; d["readonly"] = readonly;
-    d["nbytes"] = nbytes; d["c_contiguous"] = c_contiguous; d["f_contiguous"] = f_contiguous;
+    d["format"] = format;
+    d["itemsize"] = itemsize;
+    d["ndim"] = ndim;
+    d["shape"] = shape;
+    d["strides"] = strides;
+    d["suboffsets"] = suboffsets;
+    d["readonly"] = readonly;
+    d["nbytes"] = nbytes;
+    d["c_contiguous"] = c_contiguous;
+    d["f_contiguous"] = f_contiguous;
     d["address"] = address;
     return d;
   }
@@ -214,7 +224,9 @@ struct ScopedBuffer {
     if (PyObject_GetBuffer(obj, &view, flags) < 0) throw nb::python_error();
     held = true;
   }
-  ~ScopedBuffer() { if (held) PyBuffer_Release(&view); }
+  ~ScopedBuffer() {
+    if (held) PyBuffer_Release(&view);
+  }
 };
 
 BufferInfo inspect(nb::handle obj, int flags) {
@@ -251,11 +263,14 @@ void bind_acquire(nb::module_ &m) {
       .def_ro("ndim", &BufferInfo::ndim, "Number of dimensions the exporter reported.")
       .def_ro("shape", &BufferInfo::shape, "Tuple of extents, or None if the exporter gave NULL.")
       .def_ro("strides", &BufferInfo::strides, "Tuple of byte strides, or None (C-contiguous).")
-      .def_ro("suboffsets", &BufferInfo::suboffsets, "Tuple of suboffsets, or None (no indirection).")
+      .def_ro("suboffsets", &BufferInfo::suboffsets,
+              "Tuple of suboffsets, or None (no indirection).")
       .def_ro("readonly", &BufferInfo::readonly, "True if the export is read-only.")
       .def_ro("nbytes", &BufferInfo::nbytes, "Py_buffer.len: product(shape) * itemsize.")
-      .def_ro("c_contiguous", &BufferInfo::c_contiguous, "CPython's PyBuffer_IsContiguous(view, 'C').")
-      .def_ro("f_contiguous", &BufferInfo::f_contiguous, "CPython's PyBuffer_IsContiguous(view, 'F').")
+      .def_ro("c_contiguous", &BufferInfo::c_contiguous,
+              "CPython's PyBuffer_IsContiguous(view, 'C').")
+      .def_ro("f_contiguous", &BufferInfo::f_contiguous,
+              "CPython's PyBuffer_IsContiguous(view, 'F').")
       .def_ro("address", &BufferInfo::address, "Py_buffer.buf as an integer.")
       .def_ro("exporter", &BufferInfo::exporter, "Py_buffer.obj: the object that exported.")
       .def("as_dict", &BufferInfo::as_dict, "The fields (all but exporter) as a dict.")

@@ -175,9 +175,7 @@ void reword_error(const char *message, const char *new_message) {
   try {
     record.text = new_message ? new_message : "";
     record.reworded = true;
-  } catch (...) {
-    clear_record();
-  }
+  } catch (...) { clear_record(); }
 }
 
 void forget_error() { clear_record(); }
@@ -257,26 +255,13 @@ int c_acquire_arrow_table(PyObject *obj, BfAcquisition **acq, const BfArrowTable
 }
 
 const BfApi api_table = {
-    BF_API_VERSION_MAJOR,
-    BF_API_VERSION_MINOR,
-    (uint32_t) sizeof(BfApi),
-    c_export_buffer,
-    c_release_buffer,
-    c_acquire,
-    c_acquisition_incref,
-    c_acquisition_decref,
-    c_acquisition_object,
-    c_parse_format,
-    c_set_error,
-    c_install_interop,
-    c_acquire_dlpack,
-    c_acquire_arrow,
-    c_install_table_interop,
-    c_acquire_arrow_table,
-    c_note_error,
-    c_raise_error,
-    c_reword_error,
-    c_forget_error,
+    BF_API_VERSION_MAJOR,  BF_API_VERSION_MINOR, (uint32_t) sizeof(BfApi),
+    c_export_buffer,       c_release_buffer,     c_acquire,
+    c_acquisition_incref,  c_acquisition_decref, c_acquisition_object,
+    c_parse_format,        c_set_error,          c_install_interop,
+    c_acquire_dlpack,      c_acquire_arrow,      c_install_table_interop,
+    c_acquire_arrow_table, c_note_error,         c_raise_error,
+    c_reword_error,        c_forget_error,
 };
 
 // Offsets Mojo (api.mojo) mirrors for the 1.2 entries.

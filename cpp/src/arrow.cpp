@@ -37,18 +37,23 @@ const char *arrow_format(const Py_buffer &view) {
   const char *fmt = view.format ? view.format : "B";
   if (parse_format(fmt, &info) != 0) return nullptr;
   if (std::strchr(fmt, ':') != nullptr || std::strstr(fmt, "T{") != nullptr) {
-    PyErr_Format(PyExc_BufferError, "format '%s' is a struct (named fields or T{...}): Arrow "
-                 "keeps one array per field, so an array of records would need a copy", fmt);
+    PyErr_Format(PyExc_BufferError,
+                 "format '%s' is a struct (named fields or T{...}): Arrow "
+                 "keeps one array per field, so an array of records would need a copy",
+                 fmt);
     return nullptr;
   }
   const BfDataType t = info.dtype;
   if (t.code != BF_DTYPE_NONE && !info.native_order) {
-    PyErr_Format(PyExc_BufferError, "format '%s' is not in this machine's byte order; Arrow "
-                 "arrays are native-endian", fmt);
+    PyErr_Format(PyExc_BufferError,
+                 "format '%s' is not in this machine's byte order; Arrow "
+                 "arrays are native-endian",
+                 fmt);
     return nullptr;
   }
   if (t.code == BF_DTYPE_BOOL) {
-    PyErr_SetString(PyExc_BufferError, "Arrow booleans are bit-packed: a one-byte-per-value "
+    PyErr_SetString(PyExc_BufferError,
+                    "Arrow booleans are bit-packed: a one-byte-per-value "
                     "'?' buffer cannot be shared with Arrow without a copy");
     return nullptr;
   }
@@ -71,11 +76,14 @@ int export_column(PyObject *self, BufferHolder &h, Column &col) {
   if (PyObject_GetBuffer(self, &view, PyBUF_RECORDS_RO) != 0) return -1;
   const char *format = nullptr;
   if (view.ndim == 0) {
-    PyErr_SetString(PyExc_BufferError, "an Arrow array has at least one dimension; this export "
+    PyErr_SetString(PyExc_BufferError,
+                    "an Arrow array has at least one dimension; this export "
                     "is 0-D");
   } else if (!PyBuffer_IsContiguous(&view, 'C')) {
-    PyErr_Format(PyExc_BufferError, "an Arrow array is C-contiguous; this %d-D export has "
-                 "strides that are not", view.ndim);
+    PyErr_Format(PyExc_BufferError,
+                 "an Arrow array is C-contiguous; this %d-D export has "
+                 "strides that are not",
+                 view.ndim);
   } else if ((format = arrow_format(view)) != nullptr) {
     const int64_t n = view.shape[0];
     col.schema.format = format;
@@ -91,11 +99,13 @@ int export_column(PyObject *self, BufferHolder &h, Column &col) {
       shape += (d > 1 ? "," : "") + std::to_string(view.shape[d]);
     }
     SchemaSpec values{format, "item", "", 0, {}};
-    col.schema = SchemaSpec{"+w:" + std::to_string(inner), kColumnName,
-                            encode_metadata({{"ARROW:extension:name", "arrow.fixed_shape_tensor"},
-                                             {"ARROW:extension:metadata",
-                                              "{\"shape\":" + shape + "]}"}}),
-                            0, {values}};
+    col.schema =
+        SchemaSpec{"+w:" + std::to_string(inner),
+                   kColumnName,
+                   encode_metadata({{"ARROW:extension:name", "arrow.fixed_shape_tensor"},
+                                    {"ARROW:extension:metadata", "{\"shape\":" + shape + "]}"}}),
+                   0,
+                   {values}};
     col.array = ArraySpec{n, {nullptr}, {ArraySpec{n * inner, {nullptr, view.buf}, {}}}};
     return 0;
   }
@@ -106,7 +116,7 @@ int export_column(PyObject *self, BufferHolder &h, Column &col) {
 // Allocate a holder and export into it; NULL with an exception on failure.
 BufferHolder *export_holder(PyObject *self, Column &col) {
   auto *h = new (std::nothrow) BufferHolder();
-  if (h == nullptr) return static_cast<BufferHolder *>((void *)PyErr_NoMemory());
+  if (h == nullptr) return static_cast<BufferHolder *>((void *) PyErr_NoMemory());
   if (export_column(self, *h, col) != 0) {
     delete h;
     return nullptr;
@@ -169,9 +179,7 @@ PyObject *arrow_stream_method(PyObject *self, PyObject *const *args, Py_ssize_t 
       stream = stream_capsule(SchemaSpec{"+s", "", "", 0, {col.schema}},
                               {ArraySpec{n, {nullptr}, {col.array}}}, h);
     }
-  } catch (const std::bad_alloc &) {
-    stream = PyErr_NoMemory();
-  }
+  } catch (const std::bad_alloc &) { stream = PyErr_NoMemory(); }
   holder_decref(h);
   return stream;
 }

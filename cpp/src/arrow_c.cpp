@@ -59,11 +59,15 @@ void fill_schema(const SchemaSpec &spec, ArrowSchema *out) {
     fill_schema(spec.children[i], &p->children[i]);
     p->child_ptrs[i] = &p->children[i];
   }
-  *out = ArrowSchema{p->format.c_str(), p->name.c_str(),
-                     p->metadata.empty() ? nullptr : p->metadata.data(), spec.flags,
+  *out = ArrowSchema{p->format.c_str(),
+                     p->name.c_str(),
+                     p->metadata.empty() ? nullptr : p->metadata.data(),
+                     spec.flags,
                      static_cast<int64_t>(spec.children.size()),
-                     spec.children.empty() ? nullptr : p->child_ptrs.data(), nullptr,
-                     release_schema, p};
+                     spec.children.empty() ? nullptr : p->child_ptrs.data(),
+                     nullptr,
+                     release_schema,
+                     p};
 }
 
 // ---- arrays -------------------------------------------------------------------------------------
@@ -94,17 +98,27 @@ void fill_array(const ArraySpec &spec, Holder *holder, ArrowArray *out) {
     p->child_ptrs[i] = &p->children[i];
   }
   holder_incref(holder);
-  *out = ArrowArray{spec.length, 0, 0, static_cast<int64_t>(p->buffers.size()),
-                    static_cast<int64_t>(spec.children.size()), p->buffers.data(),
-                    spec.children.empty() ? nullptr : p->child_ptrs.data(), nullptr,
-                    release_array, p};
+  *out = ArrowArray{spec.length,
+                    0,
+                    0,
+                    static_cast<int64_t>(p->buffers.size()),
+                    static_cast<int64_t>(spec.children.size()),
+                    p->buffers.data(),
+                    spec.children.empty() ? nullptr : p->child_ptrs.data(),
+                    nullptr,
+                    release_array,
+                    p};
 }
 
 // ---- capsules -----------------------------------------------------------------------------------
 
-template <class T> void capsule_destructor(PyObject *capsule, const char *name) {
+template <class T>
+void capsule_destructor(PyObject *capsule, const char *name) {
   auto *s = static_cast<T *>(PyCapsule_GetPointer(capsule, name));
-  if (s == nullptr) { PyErr_WriteUnraisable(capsule); return; }
+  if (s == nullptr) {
+    PyErr_WriteUnraisable(capsule);
+    return;
+  }
   if (s->release) s->release(s);
   std::free(s);
 }
@@ -236,8 +250,8 @@ PyObject *stream_capsule(const SchemaSpec &schema, const std::vector<ArraySpec> 
     return PyErr_NoMemory();
   }
   holder_incref(holder);
-  ArrowArrayStream stream{stream_get_schema, stream_get_next, stream_get_last_error,
-                          release_stream, p};
+  ArrowArrayStream stream{stream_get_schema, stream_get_next, stream_get_last_error, release_stream,
+                          p};
   return new_capsule(&stream, kStreamCapsule, stream_capsule_destructor);
 }
 
@@ -252,7 +266,8 @@ const char *primitive_format(const ArrowSchema &schema, int64_t &itemsize, std::
   }
   const ScalarType *s = schema.n_children == 0 ? scalar_by_arrow(arrow) : nullptr;
   if (s != nullptr) return itemsize = s->dtype.bits / 8, s->format;
-  why = std::string("Arrow type '") + arrow + "' is not a fixed-width primitive type that a "
+  why = std::string("Arrow type '") + arrow +
+        "' is not a fixed-width primitive type that a "
         "buffer can describe (booleans are bit-packed; nested, temporal and variable-size "
         "types have other layouts)";
   return nullptr;
@@ -262,9 +277,8 @@ int requested_schema_arg(const char *method, PyObject *const *args, Py_ssize_t n
                          PyObject *kwnames, const ArrowSchema **out) {
   *out = nullptr;
   Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
-  if (nargs + nkw > 1 ||
-      (nkw == 1 && PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0),
-                                                    "requested_schema") != 0)) {
+  if (nargs + nkw > 1 || (nkw == 1 && PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0),
+                                                                       "requested_schema") != 0)) {
     PyErr_Format(PyExc_TypeError, "%s() takes one optional argument, requested_schema", method);
     return -1;
   }

@@ -47,8 +47,10 @@ int acquire_arrow(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq) 
   if (pair == nullptr) {
     if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
       PyErr_Clear();
-      PyErr_Format(PyExc_TypeError, "%.200s does not support the Arrow PyCapsule interface "
-                   "(no __arrow_c_array__ method)", Py_TYPE(obj)->tp_name);
+      PyErr_Format(PyExc_TypeError,
+                   "%.200s does not support the Arrow PyCapsule interface "
+                   "(no __arrow_c_array__ method)",
+                   Py_TYPE(obj)->tp_name);
     }
     return -1;
   }
@@ -60,40 +62,56 @@ int acquire_arrow(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq) 
       !(source = static_cast<ArrowArray *>(
             PyCapsule_GetPointer(PyTuple_GET_ITEM(pair, 1), kArrayCapsule)))) {
     PyErr_Clear();
-    PyErr_Format(PyExc_TypeError, "%.200s.__arrow_c_array__() must return a tuple of "
-                 "'arrow_schema' and 'arrow_array' capsules", Py_TYPE(obj)->tp_name);
+    PyErr_Format(PyExc_TypeError,
+                 "%.200s.__arrow_c_array__() must return a tuple of "
+                 "'arrow_schema' and 'arrow_array' capsules",
+                 Py_TYPE(obj)->tp_name);
     Py_DECREF(pair);
     return -1;
   }
   auto *im = new (std::nothrow) ArrowImport{};
-  if (im == nullptr) { Py_DECREF(pair); return PyErr_NoMemory(), -1; }
-  im->array = *source;          // move: the capsule's struct is marked released
+  if (im == nullptr) {
+    Py_DECREF(pair);
+    return PyErr_NoMemory(), -1;
+  }
+  im->array = *source;  // move: the capsule's struct is marked released
   source->release = nullptr;
 
   int64_t itemsize = 0;
   const char *format = buffer_format(*schema, itemsize);
-  Py_DECREF(pair);              // releases the schema (we copied nothing out of it but `format`,
-                                // which points at our static table)
+  Py_DECREF(pair);  // releases the schema (we copied nothing out of it but `format`,
+                    // which points at our static table)
   const ArrowArray &a = im->array;
   if (format != nullptr) {
     if (a.dictionary != nullptr) {
-      PyErr_SetString(PyExc_BufferError, "the Arrow array is dictionary-encoded but its schema "
+      PyErr_SetString(PyExc_BufferError,
+                      "the Arrow array is dictionary-encoded but its schema "
                       "says it is not: refused");
     } else if (a.n_buffers != 2 || a.n_children != 0 || a.buffers == nullptr) {
-      PyErr_Format(PyExc_BufferError, "the Arrow array has %lld buffers and %lld children; a "
-                   "primitive array has 2 and none", (long long)a.n_buffers,
-                   (long long)a.n_children);
+      PyErr_Format(PyExc_BufferError,
+                   "the Arrow array has %lld buffers and %lld children; a "
+                   "primitive array has 2 and none",
+                   (long long) a.n_buffers, (long long) a.n_children);
     } else if (a.null_count > 0 || (a.null_count < 0 && a.buffers[0] != nullptr)) {
       // null_count -1 means "not computed": with a validity bitmap there may be nulls.
-      PyErr_Format(PyExc_BufferError, "the Arrow array has %s null(s); a buffer view cannot "
-                   "represent nulls", a.null_count > 0 ? std::to_string(a.null_count).c_str()
-                                                       : "an unknown number of");
+      PyErr_Format(
+          PyExc_BufferError,
+          "the Arrow array has %s null(s); a buffer view cannot "
+          "represent nulls",
+          a.null_count > 0 ? std::to_string(a.null_count).c_str() : "an unknown number of");
     } else {
       im->shape[0] = a.length;
       im->strides[0] = itemsize;
       const char *values = static_cast<const char *>(a.buffers[1]);
-      *out = BfBuffer{const_cast<char *>(values) + a.offset * itemsize, itemsize, format, 1,
-                      /*readonly=*/1, im->shape, im->strides, nullptr, BfDevice{BF_DEVICE_CPU, 0}};
+      *out = BfBuffer{const_cast<char *>(values) + a.offset * itemsize,
+                      itemsize,
+                      format,
+                      1,
+                      /*readonly=*/1,
+                      im->shape,
+                      im->strides,
+                      nullptr,
+                      BfDevice{BF_DEVICE_CPU, 0}};
       if (a.length == 0 && values == nullptr) out->data = nullptr;
       if (check_request(obj, out, flags) == 0) {
         *acq = acquisition_new_foreign(obj, im, release_arrow_import);

@@ -45,7 +45,7 @@ struct Table {
 };
 
 const TableCallbacks *callbacks_of(PyObject *self) {
-  PyObject *capsule = PyObject_GetAttrString((PyObject *)Py_TYPE(self), "__bufferable_table__");
+  PyObject *capsule = PyObject_GetAttrString((PyObject *) Py_TYPE(self), "__bufferable_table__");
   if (capsule == nullptr) return nullptr;
   auto *cb = static_cast<const TableCallbacks *>(PyCapsule_GetPointer(capsule, kCallbacksCapsule));
   Py_DECREF(capsule);  // the type keeps the capsule alive
@@ -65,7 +65,8 @@ int describe(PyObject *self, Table &t, TableHolder **holder) {
   }
   if (n < 0) return -1;
   if (n > static_cast<int64_t>(cols.size())) {  // nothing was locked
-    PyErr_SetString(PyExc_RuntimeError, "a table's describe callback asked twice for more "
+    PyErr_SetString(PyExc_RuntimeError,
+                    "a table's describe callback asked twice for more "
                     "room for its columns");
     return -1;
   }
@@ -74,10 +75,10 @@ int describe(PyObject *self, Table &t, TableHolder **holder) {
     const BfColumn &c = cols[i];
     const ScalarType *s = scalar_by_letter(c.format);
     if (s == nullptr || s->arrow == nullptr || (c.data == nullptr && length != 0)) {
-      PyErr_Format(PyExc_BufferError, "column '%s' (format '%s') %s", c.name ? c.name : "",
-                   c.format ? c.format : "(null)",
-                   c.data == nullptr && length != 0 ? "has no data"
-                                                    : "has no fixed-width Arrow type");
+      PyErr_Format(
+          PyExc_BufferError, "column '%s' (format '%s') %s", c.name ? c.name : "",
+          c.format ? c.format : "(null)",
+          c.data == nullptr && length != 0 ? "has no data" : "has no fixed-width Arrow type");
       holder_decref(*holder);
       return -1;
     }
@@ -117,15 +118,12 @@ PyObject *table_schema(PyObject *self, PyObject *) {
   ArrowSchema schema;
   try {
     if (!build_schema(SchemaSpec{"+s", "", "", 0, t.fields}, &schema)) return nullptr;
-  } catch (const std::bad_alloc &) {
-    return PyErr_NoMemory();
-  }
+  } catch (const std::bad_alloc &) { return PyErr_NoMemory(); }
   return schema_capsule(&schema);
 }
 
 template <bool kStream>
-PyObject *table_export(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
-                       PyObject *kwnames) {
+PyObject *table_export(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames) {
   const ArrowSchema *requested;
   if (requested_schema_arg(kStream ? "__arrow_c_stream__" : "__arrow_c_array__", args, nargs,
                            kwnames, &requested) != 0)
@@ -139,23 +137,21 @@ PyObject *table_export(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
     SchemaSpec schema{"+s", "", "", 0, t.fields};
     ArraySpec batch{t.length, {nullptr}, t.columns};
     out = kStream ? stream_capsule(schema, {batch}, h) : schema_and_array(schema, batch, h);
-  } catch (const std::bad_alloc &) {
-    out = PyErr_NoMemory();
-  }
+  } catch (const std::bad_alloc &) { out = PyErr_NoMemory(); }
   holder_decref(h);
   return out;
 }
 
 PyMethodDef table_methods[] = {
-    {"__arrow_c_schema__", (PyCFunction)table_schema, METH_NOARGS,
+    {"__arrow_c_schema__", (PyCFunction) table_schema, METH_NOARGS,
      PyDoc_STR("__arrow_c_schema__()\n--\n\nThe Arrow schema of this table: a struct with one "
                "field per column, as an 'arrow_schema' PyCapsule.")},
-    {"__arrow_c_array__", (PyCFunction)(void (*)(void))table_export<false>,
+    {"__arrow_c_array__", (PyCFunction) (void (*)(void)) table_export<false>,
      METH_FASTCALL | METH_KEYWORDS,
      PyDoc_STR("__arrow_c_array__(requested_schema=None)\n--\n\nThis table as one Arrow record "
                "batch (a struct array over the columns' memory, no copy): a tuple of "
                "'arrow_schema' and 'arrow_array' PyCapsules.")},
-    {"__arrow_c_stream__", (PyCFunction)(void (*)(void))table_export<true>,
+    {"__arrow_c_stream__", (PyCFunction) (void (*)(void)) table_export<true>,
      METH_FASTCALL | METH_KEYWORDS,
      PyDoc_STR("__arrow_c_stream__(requested_schema=None)\n--\n\nThis table as an Arrow stream "
                "of one record batch over the columns' memory (no copy): an "
@@ -168,8 +164,7 @@ void free_callbacks(PyObject *capsule) {
 
 }  // namespace
 
-int install_table_interop(PyObject *type, BfDescribeTable describe_fn,
-                          BfReleaseTable release_fn) {
+int install_table_interop(PyObject *type, BfDescribeTable describe_fn, BfReleaseTable release_fn) {
   if (!PyType_Check(type) || describe_fn == nullptr || release_fn == nullptr) {
     PyErr_SetString(PyExc_TypeError, "install_table_interop() needs a type and two callbacks");
     return -1;

@@ -69,8 +69,10 @@ int read_array(PyObject *pair, PyObject *obj, TableImport &im) {
       !(array = static_cast<ArrowArray *>(
             PyCapsule_GetPointer(PyTuple_GET_ITEM(pair, 1), kArrayCapsule)))) {
     PyErr_Clear();
-    PyErr_Format(PyExc_TypeError, "%.200s.__arrow_c_array__() must return a tuple of "
-                 "'arrow_schema' and 'arrow_array' capsules", Py_TYPE(obj)->tp_name);
+    PyErr_Format(PyExc_TypeError,
+                 "%.200s.__arrow_c_array__() must return a tuple of "
+                 "'arrow_schema' and 'arrow_array' capsules",
+                 Py_TYPE(obj)->tp_name);
     return -1;
   }
   im.schema = *schema;
@@ -78,9 +80,11 @@ int read_array(PyObject *pair, PyObject *obj, TableImport &im) {
   im.batches.push_back(*array);
   array->release = nullptr;
   if (std::strcmp(im.schema.format, "+s") != 0) {
-    PyErr_Format(PyExc_TypeError, "%.200s.__arrow_c_array__() gave Arrow type '%s', not a "
+    PyErr_Format(PyExc_TypeError,
+                 "%.200s.__arrow_c_array__() gave Arrow type '%s', not a "
                  "struct (a record batch): a table needs named columns (use a stream, or "
-                 "MemoryView.from_arrow for one array)", Py_TYPE(obj)->tp_name, im.schema.format);
+                 "MemoryView.from_arrow for one array)",
+                 Py_TYPE(obj)->tp_name, im.schema.format);
     return -1;
   }
   return 0;
@@ -102,13 +106,14 @@ int describe(TableImport &im) {
   int64_t rows = 0;
   for (const ArrowArray &b : im.batches) {
     if (is_struct && b.null_count != 0 && b.n_buffers > 0 && b.buffers[0] != nullptr) {
-      PyErr_SetString(PyExc_BufferError, "the Arrow record batch has null rows (a validity "
+      PyErr_SetString(PyExc_BufferError,
+                      "the Arrow record batch has null rows (a validity "
                       "bitmap on the struct itself), which column views cannot represent");
       return -1;
     }
     if (is_struct && b.n_children != ncolumns) {
       PyErr_Format(PyExc_BufferError, "an Arrow batch has %lld columns; its schema %lld",
-                   (long long)b.n_children, (long long)ncolumns);
+                   (long long) b.n_children, (long long) ncolumns);
       return -1;
     }
     for (int64_t c = 0; c < ncolumns; ++c) {
@@ -140,8 +145,8 @@ int describe(TableImport &im) {
       chunk.refusal = im.refusals[c].c_str();
     }
   }
-  im.table = BfArrowTable{ncolumns, static_cast<int64_t>(im.batches.size()), rows,
-                          im.names.data(), im.chunks.data()};
+  im.table = BfArrowTable{ncolumns, static_cast<int64_t>(im.batches.size()), rows, im.names.data(),
+                          im.chunks.data()};
   return 0;
 }
 
@@ -152,12 +157,14 @@ int acquire_arrow_table(PyObject *obj, BfAcquisition **acq, const BfArrowTable *
   *table = nullptr;
   const bool stream = PyObject_HasAttrString(obj, "__arrow_c_stream__");
   if (!stream && !PyObject_HasAttrString(obj, "__arrow_c_array__")) {
-    PyErr_Format(PyExc_TypeError, "%.200s is not an Arrow table (no __arrow_c_stream__ or "
-                 "__arrow_c_array__ method)", Py_TYPE(obj)->tp_name);
+    PyErr_Format(PyExc_TypeError,
+                 "%.200s is not an Arrow table (no __arrow_c_stream__ or "
+                 "__arrow_c_array__ method)",
+                 Py_TYPE(obj)->tp_name);
     return -1;
   }
-  PyObject *result = PyObject_CallMethod(obj, stream ? "__arrow_c_stream__"
-                                                     : "__arrow_c_array__", nullptr);
+  PyObject *result =
+      PyObject_CallMethod(obj, stream ? "__arrow_c_stream__" : "__arrow_c_array__", nullptr);
   if (result == nullptr) return -1;
   auto *im = new (std::nothrow) TableImport();
   if (im == nullptr) {

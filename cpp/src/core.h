@@ -10,6 +10,18 @@
 namespace bf {
 namespace nb = nanobind;
 
+// Set a Python exception of class `type` and return -1 (`return fail_with(...)` in a C-ABI
+// function): PyErr_SetString for a plain message, PyErr_Format when arguments follow.
+inline int fail_with(PyObject *type, const char *message) {
+  PyErr_SetString(type, message);
+  return -1;
+}
+template <class... Args>
+int fail_with(PyObject *type, const char *format, Args... args) {
+  PyErr_Format(type, format, args...);
+  return -1;
+}
+
 static_assert(sizeof(Py_ssize_t) == sizeof(int64_t),
               "BfBuffer shape/strides are int64_t and are handed to Py_buffer without a copy");
 
@@ -37,7 +49,8 @@ int export_any_device(PyObject *exporter, Py_buffer *view, int flags, BfDevice *
 // turns false early in Py_FinalizeEx, while module globals, and the exports they hold, still
 // have to be released.
 bool interpreter_finalizing();
-template <class Release> void release_with_gil(Release &&release) {
+template <class Release>
+void release_with_gil(Release &&release) {
   if (PyGILState_Check()) {
     release();
   } else if (!interpreter_finalizing()) {

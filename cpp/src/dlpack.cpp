@@ -41,14 +41,14 @@ constexpr const char *kCapsuleVersioned = "dltensor_versioned";
 constexpr const char *kCapsuleLegacy = "dltensor";
 
 struct DLPackExport {
-  Py_buffer view;          // the export this tensor borrows; view.obj == NULL when copied
-  void *copy;              // the private copy (copy=True), else NULL
-  bool pooled;             // allocated with room for kPooledDims (may go back to the pool)
+  Py_buffer view;  // the export this tensor borrows; view.obj == NULL when copied
+  void *copy;      // the private copy (copy=True), else NULL
+  bool pooled;     // allocated with room for kPooledDims (may go back to the pool)
   union {
     DLManagedTensorVersioned versioned;
     DLManagedTensor legacy;
   } tensor;
-  int64_t dims[];          // shape[ndim] then strides[ndim], in elements
+  int64_t dims[];  // shape[ndim] then strides[ndim], in elements
 };
 
 // Blocks of tensors of up to kPooledDims dimensions are recycled: the deleter that releases an
@@ -63,8 +63,8 @@ int pool_count = 0;
 DLPackExport *alloc_export(int ndim) {
   if (ndim <= kPooledDims && pool_count > 0) return pool[--pool_count];
   const bool pooled = ndim <= kPooledDims;
-  auto *ex = static_cast<DLPackExport *>(
-      std::malloc(pooled ? kPooledSize : sizeof(DLPackExport) + 2 * sizeof(int64_t) * (size_t)ndim));
+  auto *ex = static_cast<DLPackExport *>(std::malloc(
+      pooled ? kPooledSize : sizeof(DLPackExport) + 2 * sizeof(int64_t) * (size_t) ndim));
   if (ex != nullptr) ex->pooled = pooled;
   return ex;
 }
@@ -97,8 +97,8 @@ void delete_legacy(DLManagedTensor *self) {
 // tensor. PyCapsule_IsValid sets no exception.
 void capsule_versioned_destructor(PyObject *capsule) {
   if (PyCapsule_IsValid(capsule, kCapsuleVersioned)) {
-    auto *t = static_cast<DLManagedTensorVersioned *>(
-        PyCapsule_GetPointer(capsule, kCapsuleVersioned));
+    auto *t =
+        static_cast<DLManagedTensorVersioned *>(PyCapsule_GetPointer(capsule, kCapsuleVersioned));
     t->deleter(t);
   }
 }
@@ -125,18 +125,22 @@ struct DLPackRequest {
 // of memory the CPU cannot read. 0, or -1 with an exception set.
 int check_device(const DLPackRequest &req, BfDevice device) {
   if (req.stream && host_memory(device))
-    return PyErr_Format(PyExc_ValueError, "__dlpack__: stream must be None for host memory "
-                        "(device (%d, %d))", (int)device.device_type, (int)device.device_id), -1;
-  if (req.dl_device && (req.device.device_type != device.device_type ||
-                        req.device.device_id != device.device_id))
-    return PyErr_Format(PyExc_BufferError, "__dlpack__: the memory is on device (%d, %d); it "
-                        "cannot be exported to device (%d, %d)", (int)device.device_type,
-                        (int)device.device_id, (int)req.device.device_type,
-                        (int)req.device.device_id), -1;
+    return fail_with(PyExc_ValueError,
+                     "__dlpack__: stream must be None for host memory "
+                     "(device (%d, %d))",
+                     (int) device.device_type, (int) device.device_id);
+  if (req.dl_device &&
+      (req.device.device_type != device.device_type || req.device.device_id != device.device_id))
+    return fail_with(PyExc_BufferError,
+                     "__dlpack__: the memory is on device (%d, %d); it "
+                     "cannot be exported to device (%d, %d)",
+                     (int) device.device_type, (int) device.device_id, (int) req.device.device_type,
+                     (int) req.device.device_id);
   if (req.copy == 1 && !host_memory(device))
-    return PyErr_Format(PyExc_BufferError, "__dlpack__: the memory is on device (%d, %d), "
-                        "which the CPU cannot copy (copy=True)", (int)device.device_type,
-                        (int)device.device_id), -1;
+    return fail_with(PyExc_BufferError,
+                     "__dlpack__: the memory is on device (%d, %d), "
+                     "which the CPU cannot copy (copy=True)",
+                     (int) device.device_type, (int) device.device_id);
   return 0;
 }
 
@@ -161,7 +165,8 @@ Keyword keyword_of(PyObject *key) {
   static PyObject *const *interned = [] {
     static PyObject *table[4];
     for (int i = 0; i < 4; ++i)
-      if ((table[i] = PyUnicode_InternFromString(names[i])) == nullptr) PyErr_Clear();  // compare chars
+      if ((table[i] = PyUnicode_InternFromString(names[i])) == nullptr)
+        PyErr_Clear();  // compare chars
     return table;
   }();
   for (int i = 0; i < 4; ++i)
@@ -173,8 +178,9 @@ Keyword keyword_of(PyObject *key) {
 
 bool parse_request(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, DLPackRequest &req) {
   if (nargs != 0) {
-    PyErr_SetString(PyExc_TypeError, "__dlpack__() takes keyword-only arguments "
-                                     "(stream, max_version, dl_device, copy)");
+    PyErr_SetString(PyExc_TypeError,
+                    "__dlpack__() takes keyword-only arguments "
+                    "(stream, max_version, dl_device, copy)");
     return false;
   }
   Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
@@ -186,7 +192,7 @@ bool parse_request(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, D
       long long major, minor;
       if (!parse_int_pair(value, "max_version", major, minor)) return false;
       req.versioned = major >= 1;
-      req.max_minor = major > 1 ? kDLPackMinor : (uint32_t)(minor < 0 ? 0 : minor);
+      req.max_minor = major > 1 ? kDLPackMinor : (uint32_t) (minor < 0 ? 0 : minor);
     } else if (which == kStream) {
       req.stream = value != Py_None;
     } else if (which == kDlDevice) {
@@ -198,7 +204,7 @@ bool parse_request(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, D
         return false;
       }
       req.dl_device = true;
-      req.device = BfDevice{(int32_t)type, (int32_t)id};
+      req.device = BfDevice{(int32_t) type, (int32_t) id};
     } else if (which == kCopy) {
       if (value == Py_None) continue;
       int truth = PyObject_IsTrue(value);
@@ -238,7 +244,8 @@ int dlpack_dtype(const Py_buffer &view, DLDataType &dtype) {
   if (!info.native_order) {
     PyErr_Format(PyExc_BufferError,
                  "format '%s' is not in this machine's byte order; DLPack carries native order "
-                 "only", view.format);
+                 "only",
+                 view.format);
     return -1;
   }
   dtype = DLDataType{info.dtype.code, info.dtype.bits, info.dtype.lanes};
@@ -271,8 +278,10 @@ DLPackExport *make_tensor(PyObject *self, const DLPackRequest &req) {
   // not know a code refuses the tensor by its dtype). Only pre-1.0 (legacy) consumers are refused.
   if (dtype.code >= BF_DTYPE_FLOAT8_E3M4 && !req.versioned) {
     PyBuffer_Release(&view);
-    PyErr_Format(PyExc_BufferError, "format '%s' needs a versioned DLPack capsule (float8 type "
-                 "codes, DLPack 1.1); the consumer asked for a legacy one", view.format);
+    PyErr_Format(PyExc_BufferError,
+                 "format '%s' needs a versioned DLPack capsule (float8 type "
+                 "codes, DLPack 1.1); the consumer asked for a legacy one",
+                 view.format);
     return nullptr;
   }
   if (view.readonly && !req.versioned && req.copy != 1) {
@@ -296,25 +305,32 @@ DLPackExport *make_tensor(PyObject *self, const DLPackRequest &req) {
   for (int d = 0; d < ndim; ++d) shape[d] = view.shape[d];
   if (req.copy == 1) {
     // A private C-contiguous copy, owned by the tensor; the export goes back at once.
-    ex->copy = std::malloc(view.len > 0 ? (size_t)view.len : 1);
+    ex->copy = std::malloc(view.len > 0 ? (size_t) view.len : 1);
     if (ex->copy == nullptr || PyBuffer_ToContiguous(ex->copy, &view, view.len, 'C') != 0) {
       if (ex->copy == nullptr) PyErr_NoMemory();
       free_export(ex);
       return nullptr;
     }
     int64_t step = 1;
-    for (int d = ndim - 1; d >= 0; --d) { strides[d] = step; step *= shape[d]; }
+    for (int d = ndim - 1; d >= 0; --d) {
+      strides[d] = step;
+      step *= shape[d];
+    }
     PyBuffer_Release(&ex->view);
     ex->view.obj = nullptr;
   } else if (view.strides == nullptr) {  // exporters may leave C-contiguous strides implicit
     int64_t step = 1;
-    for (int d = ndim - 1; d >= 0; --d) { strides[d] = step; step *= shape[d]; }
+    for (int d = ndim - 1; d >= 0; --d) {
+      strides[d] = step;
+      step *= shape[d];
+    }
   } else {
     for (int d = 0; d < ndim; ++d) {
       if (view.strides[d] % itemsize != 0) {
         PyErr_Format(PyExc_BufferError,
                      "stride %zd bytes of dimension %d is not a multiple of the itemsize %zd; "
-                     "DLPack counts strides in elements", view.strides[d], d, view.itemsize);
+                     "DLPack counts strides in elements",
+                     view.strides[d], d, view.itemsize);
         free_export(ex);
         return nullptr;
       }
@@ -322,14 +338,14 @@ DLPackExport *make_tensor(PyObject *self, const DLPackRequest &req) {
     }
   }
 
-  const DLDevice dl_device = ex->copy ? DLDevice{BF_DEVICE_CPU, 0}
-                                      : DLDevice{device.device_type, device.device_id};
-  DLTensor t{ex->copy ? ex->copy : view.buf, dl_device, ndim, dtype,
-             ndim ? shape : nullptr, ndim ? strides : nullptr, 0};
+  const DLDevice dl_device =
+      ex->copy ? DLDevice{BF_DEVICE_CPU, 0} : DLDevice{device.device_type, device.device_id};
+  DLTensor t{ex->copy ? ex->copy : view.buf, dl_device, ndim, dtype, ndim ? shape : nullptr,
+             ndim ? strides : nullptr,       0};
   if (req.versioned) {
     auto &m = ex->tensor.versioned;
-    m.version = DLPackVersion{kDLPackMajor, req.max_minor < kDLPackMinor ? req.max_minor
-                                                                         : kDLPackMinor};
+    m.version =
+        DLPackVersion{kDLPackMajor, req.max_minor < kDLPackMinor ? req.max_minor : kDLPackMinor};
     m.manager_ctx = ex;
     m.deleter = delete_versioned;
     m.flags = (ex->copy ? kDLFlagIsCopied : (view.readonly ? kDLFlagReadOnly : 0));
@@ -351,9 +367,10 @@ PyObject *dlpack_method(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
   if (!parse_request(args, nargs, kwnames, req)) return nullptr;
   DLPackExport *ex = make_tensor(self, req);
   if (ex == nullptr) return nullptr;
-  PyObject *capsule = req.versioned
-      ? PyCapsule_New(&ex->tensor.versioned, kCapsuleVersioned, capsule_versioned_destructor)
-      : PyCapsule_New(&ex->tensor.legacy, kCapsuleLegacy, capsule_legacy_destructor);
+  PyObject *capsule =
+      req.versioned
+          ? PyCapsule_New(&ex->tensor.versioned, kCapsuleVersioned, capsule_versioned_destructor)
+          : PyCapsule_New(&ex->tensor.legacy, kCapsuleLegacy, capsule_legacy_destructor);
   if (capsule == nullptr) free_export(ex);
   return capsule;
 }
@@ -385,10 +402,12 @@ int exchange_allocate(DLTensor *prototype, DLManagedTensorVersioned **out, void 
                       void (*set_error)(void *, const char *, const char *)) {
   *out = nullptr;
   const int ndim = prototype->ndim;
-  int64_t nbytes = ((int64_t)prototype->dtype.bits * prototype->dtype.lanes + 7) / 8;
+  int64_t nbytes = ((int64_t) prototype->dtype.bits * prototype->dtype.lanes + 7) / 8;
   const char *problem = nullptr;
-  if (prototype->device.device_type != BF_DEVICE_CPU) problem = "bufferable allocates CPU memory only";
-  else if (ndim < 0 || ndim > BF_MAX_NDIM) problem = "ndim outside 0..64";
+  if (prototype->device.device_type != BF_DEVICE_CPU)
+    problem = "bufferable allocates CPU memory only";
+  else if (ndim < 0 || ndim > BF_MAX_NDIM)
+    problem = "ndim outside 0..64";
   for (int d = 0; problem == nullptr && d < ndim; ++d)
     if (prototype->shape[d] < 0 || __builtin_mul_overflow(nbytes, prototype->shape[d], &nbytes))
       problem = "a negative extent, or a size that overflows";
@@ -396,9 +415,9 @@ int exchange_allocate(DLTensor *prototype, DLManagedTensorVersioned **out, void 
     set_error(error_ctx, "BufferError", problem);
     return -1;
   }
-  auto *ex = static_cast<DLPackExport *>(
-      std::calloc(1, sizeof(DLPackExport) + 2 * sizeof(int64_t) * (size_t)ndim));  // pooled = false
-  if (ex != nullptr) ex->copy = std::malloc(nbytes > 0 ? (size_t)nbytes : 1);
+  auto *ex = static_cast<DLPackExport *>(std::calloc(
+      1, sizeof(DLPackExport) + 2 * sizeof(int64_t) * (size_t) ndim));  // pooled = false
+  if (ex != nullptr) ex->copy = std::malloc(nbytes > 0 ? (size_t) nbytes : 1);
   if (ex == nullptr || ex->copy == nullptr) {
     std::free(ex);
     set_error(error_ctx, "MemoryError", "out of memory allocating a DLPack tensor");
@@ -415,8 +434,13 @@ int exchange_allocate(DLTensor *prototype, DLManagedTensorVersioned **out, void 
   m.manager_ctx = ex;
   m.deleter = delete_versioned;
   m.flags = 0;
-  m.dl_tensor = DLTensor{ex->copy, DLDevice{BF_DEVICE_CPU, 0}, ndim, prototype->dtype,
-                         ndim ? shape : nullptr, ndim ? strides : nullptr, 0};
+  m.dl_tensor = DLTensor{ex->copy,
+                         DLDevice{BF_DEVICE_CPU, 0},
+                         ndim,
+                         prototype->dtype,
+                         ndim ? shape : nullptr,
+                         ndim ? strides : nullptr,
+                         0};
   *out = &m;
   return 0;
 }
@@ -449,8 +473,8 @@ const DLPackExchangeAPI exchange_table = {
 int install_exchange_api(PyObject *type) {
   PyObject *name = exchange_attribute();
   if (name == nullptr) return -1;
-  PyObject *capsule = PyCapsule_New(const_cast<DLPackExchangeAPI *>(&exchange_table),
-                                    kExchangeCapsule, nullptr);
+  PyObject *capsule =
+      PyCapsule_New(const_cast<DLPackExchangeAPI *>(&exchange_table), kExchangeCapsule, nullptr);
   if (capsule == nullptr) return -1;
   const int rc = PyObject_SetAttr(type, name, capsule);
   Py_DECREF(capsule);
@@ -467,7 +491,7 @@ PyObject *dlpack_device_method(PyObject *self, PyObject *) {
   static PyObject *cpu = nullptr;
   const bool on_cpu = device.device_type == BF_DEVICE_CPU && device.device_id == 0;
   if (on_cpu && cpu != nullptr) return Py_NewRef(cpu);
-  PyObject *answer = Py_BuildValue("(ii)", (int)device.device_type, (int)device.device_id);
+  PyObject *answer = Py_BuildValue("(ii)", (int) device.device_type, (int) device.device_id);
   if (on_cpu && answer != nullptr) cpu = Py_NewRef(answer);
   return answer;
 }
@@ -499,8 +523,10 @@ void release_import(void *ctx) {
 // The PEP 3118 format of a DLPack data type (static strings), or NULL with BufferError.
 const char *format_of(const DLDataType &t) {
   if (const ScalarType *s = scalar_by_dtype(BfDataType{t.code, t.bits, t.lanes})) return s->format;
-  PyErr_Format(PyExc_BufferError, "DLPack data type (code %d, bits %d, lanes %d) has no buffer "
-               "format", (int)t.code, (int)t.bits, (int)t.lanes);
+  PyErr_Format(PyExc_BufferError,
+               "DLPack data type (code %d, bits %d, lanes %d) has no buffer "
+               "format",
+               (int) t.code, (int) t.bits, (int) t.lanes);
   return nullptr;
 }
 
@@ -516,7 +542,8 @@ PyObject *call_dlpack(PyObject *obj) {
     }
     return nullptr;
   }
-  PyObject *kwargs = Py_BuildValue("{s(ii)}", "max_version", (int)kDLPackMajor, (int)kDLPackMinor);
+  PyObject *kwargs =
+      Py_BuildValue("{s(ii)}", "max_version", (int) kDLPackMajor, (int) kDLPackMinor);
   PyObject *args = PyTuple_New(0);
   PyObject *capsule = (kwargs && args) ? PyObject_Call(method, args, kwargs) : nullptr;
   Py_XDECREF(kwargs);
@@ -533,7 +560,11 @@ PyObject *call_dlpack(PyObject *obj) {
 // none (no exception). A small cache keyed by the type and its version tag (which CPython changes
 // whenever an attribute of the type changes, and never reuses) saves the lookup per call.
 const DLPackExchangeAPI *exchange_api_of(PyTypeObject *type) {
-  struct Entry { PyTypeObject *type; unsigned int tag; const DLPackExchangeAPI *api; };
+  struct Entry {
+    PyTypeObject *type;
+    unsigned int tag;
+    const DLPackExchangeAPI *api;
+  };
   static Entry cache[8];  // under the GIL
   const bool tagged = PyType_HasFeature(type, Py_TPFLAGS_VALID_VERSION_TAG) && type->tp_version_tag;
   Entry &e = cache[(reinterpret_cast<uintptr_t>(type) >> 4) & 7];
@@ -541,8 +572,8 @@ const DLPackExchangeAPI *exchange_api_of(PyTypeObject *type) {
   const DLPackExchangeAPI *api = nullptr;
   PyObject *capsule = _PyType_Lookup(type, exchange_attribute());  // borrowed, no exception
   if (capsule != nullptr && PyCapsule_IsValid(capsule, kExchangeCapsule)) {
-    auto *candidate = static_cast<const DLPackExchangeAPI *>(
-        PyCapsule_GetPointer(capsule, kExchangeCapsule));
+    auto *candidate =
+        static_cast<const DLPackExchangeAPI *>(PyCapsule_GetPointer(capsule, kExchangeCapsule));
     // Walk the chain to a table of the major version this core reads.
     for (auto *h = &candidate->header; h != nullptr; h = h->prev_api)
       if (h->version.major == kExchangeMajor) {
@@ -574,17 +605,22 @@ int acquire_dlpack(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq)
     }
   } else {
     PyObject *capsule = call_dlpack(obj);
-    if (capsule == nullptr) { delete im; return -1; }
+    if (capsule == nullptr) {
+      delete im;
+      return -1;
+    }
     if (PyCapsule_IsValid(capsule, kCapsuleVersioned)) {
-      im->versioned = static_cast<DLManagedTensorVersioned *>(
-          PyCapsule_GetPointer(capsule, kCapsuleVersioned));
+      im->versioned =
+          static_cast<DLManagedTensorVersioned *>(PyCapsule_GetPointer(capsule, kCapsuleVersioned));
       PyCapsule_SetName(capsule, "used_dltensor_versioned");
     } else if (PyCapsule_IsValid(capsule, kCapsuleLegacy)) {
       im->legacy = static_cast<DLManagedTensor *>(PyCapsule_GetPointer(capsule, kCapsuleLegacy));
       PyCapsule_SetName(capsule, "used_dltensor");
     } else {
-      PyErr_Format(PyExc_TypeError, "%.200s.__dlpack__() returned %R, not an unconsumed DLPack "
-                   "capsule", Py_TYPE(obj)->tp_name, capsule);
+      PyErr_Format(PyExc_TypeError,
+                   "%.200s.__dlpack__() returned %R, not an unconsumed DLPack "
+                   "capsule",
+                   Py_TYPE(obj)->tp_name, capsule);
       Py_DECREF(capsule);
       delete im;
       return -1;
@@ -606,11 +642,13 @@ int acquire_dlpack(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq)
 
   const char *format = nullptr;
   if (!host_memory(BfDevice{t->device.device_type, t->device.device_id})) {
-    PyErr_Format(PyExc_BufferError, "the DLPack tensor is on device (%d, %d); only CPU memory "
-                 "can be viewed", (int)t->device.device_type, (int)t->device.device_id);
+    PyErr_Format(PyExc_BufferError,
+                 "the DLPack tensor is on device (%d, %d); only CPU memory "
+                 "can be viewed",
+                 (int) t->device.device_type, (int) t->device.device_id);
   } else if (t->ndim < 0 || t->ndim > BF_MAX_NDIM) {
     PyErr_Format(PyExc_BufferError, "the DLPack tensor has %d dimensions (0 to %d supported)",
-                 (int)t->ndim, BF_MAX_NDIM);
+                 (int) t->ndim, BF_MAX_NDIM);
   } else if ((format = format_of(t->dtype)) != nullptr) {
     const int64_t itemsize = t->dtype.bits / 8;
     int64_t step = itemsize;
@@ -618,8 +656,14 @@ int acquire_dlpack(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq)
       im->byte_strides[d] = t->strides ? t->strides[d] * itemsize : step;
       step *= t->shape[d];
     }
-    *out = BfBuffer{static_cast<char *>(t->data) + t->byte_offset, itemsize, format, t->ndim,
-                    (dlflags & kDLFlagReadOnly) ? 1 : 0, t->shape, im->byte_strides, nullptr,
+    *out = BfBuffer{static_cast<char *>(t->data) + t->byte_offset,
+                    itemsize,
+                    format,
+                    t->ndim,
+                    (dlflags & kDLFlagReadOnly) ? 1 : 0,
+                    t->shape,
+                    im->byte_strides,
+                    nullptr,
                     BfDevice{BF_DEVICE_CPU, 0}};
     if (check_request(obj, out, flags) == 0) {
       *acq = acquisition_new_foreign(obj, im, release_import);

@@ -109,7 +109,8 @@ bool accept_device(PyObject *exporter, BfDevice device) {
   PyErr_Format(PyExc_BufferError,
                "the buffer descriptor places its memory on device (%d, %d), not in host memory: "
                "the buffer protocol carries only memory the CPU addresses (DLPack carries this "
-               "one: __dlpack__)", (int) device.device_type, (int) device.device_id);
+               "one: __dlpack__)",
+               (int) device.device_type, (int) device.device_id);
   return false;
 }
 
@@ -142,7 +143,7 @@ int refuse_format(const char *fmt) {
 
 // --- formats known to be valid, by text -------------------------------------------------------
 struct KnownFormat {
-  char text[16];   // NUL-terminated; empty = unused
+  char text[16];  // NUL-terminated; empty = unused
   int64_t itemsize;
 };
 KnownFormat known_formats[8];
@@ -181,9 +182,7 @@ struct StrideSlot {
 };
 StrideSlot stride_slots[kSlots];
 
-bool is_slot(void *p) {
-  return p >= (void *) stride_slots && p < (void *) (stride_slots + kSlots);
-}
+bool is_slot(void *p) { return p >= (void *) stride_slots && p < (void *) (stride_slots + kSlots); }
 
 inline bool same_strides(const StrideSlot &s, const Py_ssize_t *strides, int ndim) {
   if (s.ndim != ndim) return false;
@@ -226,14 +225,13 @@ int validate_and_fill(PyObject *exporter, Py_buffer *view, const BfBuffer *desc,
   const int64_t itemsize = desc->itemsize;
   const int64_t *shape = desc->shape, *strides = desc->strides;
   if (ndim < 0 || ndim > BF_MAX_NDIM)
-    return PyErr_Format(PyExc_BufferError, "buffer descriptor has ndim %d, outside 0..%d", ndim,
-                        BF_MAX_NDIM), -1;
+    return fail_with(PyExc_BufferError, "buffer descriptor has ndim %d, outside 0..%d", ndim,
+                     BF_MAX_NDIM);
   if (ndim > 0 && !shape)
-    return PyErr_Format(PyExc_BufferError, "buffer descriptor has ndim %d but shape is NULL",
-                        ndim), -1;
+    return fail_with(PyExc_BufferError, "buffer descriptor has ndim %d but shape is NULL", ndim);
   if (itemsize < 1)
-    return PyErr_Format(PyExc_BufferError, "buffer descriptor has itemsize %lld (must be >= 1)",
-                        (long long) itemsize), -1;
+    return fail_with(PyExc_BufferError, "buffer descriptor has itemsize %lld (must be >= 1)",
+                     (long long) itemsize);
   if ((desc->device.device_type != BF_DEVICE_CPU || desc->device.device_id != 0) &&
       !accept_device(exporter, desc->device))
     return -1;
@@ -242,57 +240,61 @@ int validate_and_fill(PyObject *exporter, Py_buffer *view, const BfBuffer *desc,
   bool empty = false, overflow = false;
   for (int i = 0; i < ndim; ++i) {
     if (shape[i] < 0)
-      return PyErr_Format(PyExc_BufferError, "buffer descriptor has negative shape[%d] = %lld", i,
-                          (long long) shape[i]), -1;
+      return fail_with(PyExc_BufferError, "buffer descriptor has negative shape[%d] = %lld", i,
+                       (long long) shape[i]);
     empty |= shape[i] == 0;
     overflow |= __builtin_mul_overflow(nitems, shape[i], &nitems);
   }
   int64_t len = 0;
   if (!empty) {
     if (overflow || __builtin_mul_overflow(nitems, itemsize, &len))
-      return PyErr_Format(PyExc_BufferError,
-                          "buffer descriptor is too large: the product of its shape times itemsize "
-                          "%lld overflows a 64-bit size", (long long) itemsize), -1;
+      return fail_with(PyExc_BufferError,
+                       "buffer descriptor is too large: the product of its shape times itemsize "
+                       "%lld overflows a 64-bit size",
+                       (long long) itemsize);
     if (strides) {  // the farthest byte any index reaches must be addressable too
       int64_t reach = 0;
       for (int i = 0; i < ndim; ++i) {
         int64_t step;
-        if (__builtin_mul_overflow(shape[i] - 1, strides[i] < 0 ? -strides[i] : strides[i], &step) ||
+        if (__builtin_mul_overflow(shape[i] - 1, strides[i] < 0 ? -strides[i] : strides[i],
+                                   &step) ||
             __builtin_add_overflow(reach, step, &reach))
-          return PyErr_Format(PyExc_BufferError,
-                              "buffer descriptor strides overflow: stride[%d] = %lld times "
-                              "shape[%d] = %lld reaches beyond a 64-bit offset",
-                              i, (long long) strides[i], i, (long long) shape[i]), -1;
+          return fail_with(PyExc_BufferError,
+                           "buffer descriptor strides overflow: stride[%d] = %lld times "
+                           "shape[%d] = %lld reaches beyond a 64-bit offset",
+                           i, (long long) strides[i], i, (long long) shape[i]);
       }
     }
     if (!desc->data)
-      return PyErr_Format(PyExc_BufferError,
-                          "buffer descriptor has NULL data but a size of %lld bytes",
-                          (long long) len), -1;
+      return fail_with(PyExc_BufferError,
+                       "buffer descriptor has NULL data but a size of %lld bytes", (long long) len);
   }
 
   const char *fmt = desc->format ? desc->format : "B";
   const int64_t format_size = format_itemsize(fmt);
   if (format_size < 0) return refuse_format(fmt);
   if (format_size != itemsize)
-    return PyErr_Format(PyExc_BufferError,
-                        "buffer descriptor has itemsize %lld, but its format '%s' describes "
-                        "items of %lld bytes", (long long) itemsize, fmt,
-                        (long long) format_size), -1;
+    return fail_with(PyExc_BufferError,
+                     "buffer descriptor has itemsize %lld, but its format '%s' describes "
+                     "items of %lld bytes",
+                     (long long) itemsize, fmt, (long long) format_size);
 
   // PEP 3118 / CPython: if no dimension is indirect, suboffsets must be NULL.
   const int64_t *suboffsets = nullptr;
   if (desc->suboffsets)
     for (int i = 0; i < ndim; ++i)
-      if (desc->suboffsets[i] >= 0) { suboffsets = desc->suboffsets; break; }
+      if (desc->suboffsets[i] >= 0) {
+        suboffsets = desc->suboffsets;
+        break;
+      }
 
   // --- 2. the request must be satisfiable ----------------------------------------------------
   if ((flags & PyBUF_WRITABLE) && desc->readonly)
-    return PyErr_SetString(PyExc_BufferError, "buffer is read-only: a writable view was requested"), -1;
+    return fail_with(PyExc_BufferError, "buffer is read-only: a writable view was requested");
   if (suboffsets && !FLAG(PyBUF_INDIRECT, flags))
-    return PyErr_SetString(PyExc_BufferError,
-                           "buffer is indirect (has suboffsets, PIL-style) but the request lacks "
-                           "PyBUF_INDIRECT"), -1;
+    return fail_with(PyExc_BufferError,
+                     "buffer is indirect (has suboffsets, PIL-style) but the request lacks "
+                     "PyBUF_INDIRECT");
   // Computed lazily: only requests that constrain the layout pay for the loops.
   const bool need_c = FLAG(PyBUF_C_CONTIGUOUS, flags) || !FLAG(PyBUF_STRIDES, flags) ||
                       FLAG(PyBUF_ANY_CONTIGUOUS, flags);
@@ -301,14 +303,14 @@ int validate_and_fill(PyObject *exporter, Py_buffer *view, const BfBuffer *desc,
   if (need_c) is_c = !suboffsets && (empty || c_contiguous(ndim, shape, strides, itemsize));
   if (need_f) is_f = !suboffsets && (empty || f_contiguous(ndim, shape, strides, itemsize));
   if (FLAG(PyBUF_C_CONTIGUOUS, flags) && !is_c)
-    return PyErr_SetString(PyExc_BufferError, "buffer is not C-contiguous"), -1;
+    return fail_with(PyExc_BufferError, "buffer is not C-contiguous");
   if (FLAG(PyBUF_F_CONTIGUOUS, flags) && !is_f)
-    return PyErr_SetString(PyExc_BufferError, "buffer is not Fortran-contiguous"), -1;
+    return fail_with(PyExc_BufferError, "buffer is not Fortran-contiguous");
   if (FLAG(PyBUF_ANY_CONTIGUOUS, flags) && !is_c && !is_f)
-    return PyErr_SetString(PyExc_BufferError, "buffer is neither C- nor Fortran-contiguous"), -1;
+    return fail_with(PyExc_BufferError, "buffer is neither C- nor Fortran-contiguous");
   if (!FLAG(PyBUF_STRIDES, flags) && !is_c)
-    return PyErr_SetString(PyExc_BufferError,
-                           "buffer is not C-contiguous: the request lacks PyBUF_STRIDES"), -1;
+    return fail_with(PyExc_BufferError,
+                     "buffer is not C-contiguous: the request lacks PyBUF_STRIDES");
 
   // --- 3. fill the view (pointers into the producer's storage) -------------------------------
   view->buf = desc->data;
@@ -323,8 +325,10 @@ int validate_and_fill(PyObject *exporter, Py_buffer *view, const BfBuffer *desc,
     view->ndim = ndim;
     view->shape = (Py_ssize_t *) shape;
     if (FLAG(PyBUF_STRIDES, flags)) {
-      if (strides) view->strides = (Py_ssize_t *) strides;
-      else if (ndim == 1) view->strides = &view->itemsize;
+      if (strides)
+        view->strides = (Py_ssize_t *) strides;
+      else if (ndim == 1)
+        view->strides = &view->itemsize;
       else {  // strides the core supplies (see the header comment)
         // numpy's canonical strides for a contiguous array: Fortran ones if the request demands
         // Fortran order and the layout is also F-contiguous, else C ones (zero extents included).
@@ -358,17 +362,17 @@ int validate_and_fill(PyObject *exporter, Py_buffer *view, const BfBuffer *desc,
 }
 
 // --- the validated-export cache (see the header) -----------------------------------------------
-constexpr int kCacheDims = 4;   // descriptors of more dimensions are validated every time
+constexpr int kCacheDims = 4;  // descriptors of more dimensions are validated every time
 constexpr int kCacheFormat = 16;
 constexpr unsigned kCacheEntries = 16;
 struct ValidExport {
-  BfBuffer desc;                   // as given; data == NULL marks an unused entry
+  BfBuffer desc;  // as given; data == NULL marks an unused entry
   int flags;
-  int64_t shape[kCacheDims];       // the values desc.shape pointed at
-  int64_t strides[kCacheDims];     // the values desc.strides pointed at (if not NULL)
-  char format[kCacheFormat];       // the text desc.format pointed at
-  Py_buffer view;                  // the outcome (obj unused; strides fixed up on a hit)
-  bool strides_at_itemsize;        // view.strides pointed at view.itemsize (1-D, NULL strides)
+  int64_t shape[kCacheDims];    // the values desc.shape pointed at
+  int64_t strides[kCacheDims];  // the values desc.strides pointed at (if not NULL)
+  char format[kCacheFormat];    // the text desc.format pointed at
+  Py_buffer view;               // the outcome (obj unused; strides fixed up on a hit)
+  bool strides_at_itemsize;     // view.strides pointed at view.itemsize (1-D, NULL strides)
 };
 ValidExport valid_exports[kCacheEntries];
 
@@ -418,8 +422,8 @@ void remember(ValidExport &e, const BfBuffer *desc, int flags, const Py_buffer *
                                      int flags, ValidExport *e) {
   view->obj = nullptr;
   if (!exporter || !desc) {
-    PyErr_SetString(PyExc_BufferError,
-                    exporter ? "export_buffer: descriptor is NULL" : "export_buffer: exporter is NULL");
+    PyErr_SetString(PyExc_BufferError, exporter ? "export_buffer: descriptor is NULL"
+                                                : "export_buffer: exporter is NULL");
     return -1;
   }
   if (validate_and_fill(exporter, view, desc, flags) != 0) return -1;
@@ -436,7 +440,8 @@ int export_buffer(PyObject *exporter, Py_buffer *view, const BfBuffer *desc, int
     PyErr_SetString(PyExc_BufferError, "export_buffer: view is NULL");
     return -1;
   }
-  if (!exporter || !desc || !cacheable(desc)) return export_checked(exporter, view, desc, flags, nullptr);
+  if (!exporter || !desc || !cacheable(desc))
+    return export_checked(exporter, view, desc, flags, nullptr);
   ValidExport &e = entry_for(desc);
   if (!remembers(e, desc, flags)) return export_checked(exporter, view, desc, flags, &e);
   *view = e.view;
@@ -448,8 +453,10 @@ int export_buffer(PyObject *exporter, Py_buffer *view, const BfBuffer *desc, int
 
 void release_buffer(Py_buffer *view) {
   if (view && view->internal) {
-    if (is_slot(view->internal)) --static_cast<StrideSlot *>(view->internal)->live;
-    else PyMem_Free(view->internal);
+    if (is_slot(view->internal))
+      --static_cast<StrideSlot *>(view->internal)->live;
+    else
+      PyMem_Free(view->internal);
     view->internal = nullptr;
   }
 }

@@ -13,25 +13,25 @@ namespace bf {
 // One item of a format: a scalar code, 's'/'p' bytes, 'x' padding, a nested "T{...}" or an
 // extension type "[module$qualname$param]", with its optional "(n,m)" shape, count and ":name:".
 struct FormatNode {
-  char code = 0;              // the struct letter; 'T' for a nested struct; '[' for an extension
-  char sub = 0;               // the letter after 'Z' ('f', 'd' or 'g'); 0 otherwise
-  char order = '@';           // byte-order char in effect: '@' '=' '<' '>' '^' ('!' is kept as '>')
+  char code = 0;     // the struct letter; 'T' for a nested struct; '[' for an extension
+  char sub = 0;      // the letter after 'Z' ('f', 'd' or 'g'); 0 otherwise
+  char order = '@';  // byte-order char in effect: '@' '=' '<' '>' '^' ('!' is kept as '>')
   bool has_name = false;
-  std::string name;           // the field name (meaningful when has_name; may be empty, as numpy)
-  std::string ext;            // "[module$qualname$param]" for code '['
-  int64_t offset = 0;         // bytes from the start of the enclosing item (struct or format)
-  int64_t count = 1;          // repeat count as written ('s', 'p', 'x': the number of bytes)
-  std::vector<int64_t> shape; // the "(n,m)" sub-array shape as written
-  int64_t elemsize = 0;       // one element: the scalar, the struct, or 1 for 's'/'p'/'x'
-  int64_t size = 0;           // the whole item: elemsize * count * prod(shape)
-  int64_t align = 1;          // the alignment used to place it (1 unless laid out in '@' mode)
+  std::string name;            // the field name (meaningful when has_name; may be empty, as numpy)
+  std::string ext;             // "[module$qualname$param]" for code '['
+  int64_t offset = 0;          // bytes from the start of the enclosing item (struct or format)
+  int64_t count = 1;           // repeat count as written ('s', 'p', 'x': the number of bytes)
+  std::vector<int64_t> shape;  // the "(n,m)" sub-array shape as written
+  int64_t elemsize = 0;        // one element: the scalar, the struct, or 1 for 's'/'p'/'x'
+  int64_t size = 0;            // the whole item: elemsize * count * prod(shape)
+  int64_t align = 1;           // the alignment used to place it (1 unless laid out in '@' mode)
   BfDataType dtype{BF_DTYPE_NONE, 0, 0};  // the scalar type of one element, NONE if it has none
-  std::vector<FormatNode> children;        // the members of a 'T'
+  std::vector<FormatNode> children;       // the members of a 'T'
 };
 
 struct FormatTree {
-  char start_order = '@';          // byte order in effect before the first item
-  std::vector<FormatNode> items;   // the top-level items, padding included
+  char start_order = '@';         // byte order in effect before the first item
+  std::vector<FormatNode> items;  // the top-level items, padding included
 };
 
 // Parse `len` bytes of `format` (NUL bytes inside are an error). Fills *out and, if `tree` is not

@@ -14,21 +14,28 @@ constexpr uint32_t kDLPackMinor = 1;
 constexpr uint64_t kDLFlagReadOnly = 1u << 0;  // DLPACK_FLAG_BITMASK_READ_ONLY
 constexpr uint64_t kDLFlagIsCopied = 1u << 1;  // DLPACK_FLAG_BITMASK_IS_COPIED
 
-struct DLPackVersion { uint32_t major, minor; };
-struct DLDevice { int32_t device_type, device_id; };
-struct DLDataType { uint8_t code, bits; uint16_t lanes; };
+struct DLPackVersion {
+  uint32_t major, minor;
+};
+struct DLDevice {
+  int32_t device_type, device_id;
+};
+struct DLDataType {
+  uint8_t code, bits;
+  uint16_t lanes;
+};
 
 struct DLTensor {
-  void *data;              // start of the allocation; element 0 is at data + byte_offset
+  void *data;  // start of the allocation; element 0 is at data + byte_offset
   DLDevice device;
   int32_t ndim;
   DLDataType dtype;
-  int64_t *shape;          // ndim extents
-  int64_t *strides;        // ndim strides in ELEMENTS; NULL means compact C order (legacy)
+  int64_t *shape;    // ndim extents
+  int64_t *strides;  // ndim strides in ELEMENTS; NULL means compact C order (legacy)
   uint64_t byte_offset;
 };
 
-struct DLManagedTensor {   // the legacy (unversioned) form, capsule name "dltensor"
+struct DLManagedTensor {  // the legacy (unversioned) form, capsule name "dltensor"
   DLTensor dl_tensor;
   void *manager_ctx;
   void (*deleter)(DLManagedTensor *self);
@@ -66,7 +73,8 @@ struct DLPackExchangeAPI {
   // The instance `py_object` (of the type the table came from) as an owned managed tensor.
   int (*managed_tensor_from_py_object_no_sync)(void *py_object, DLManagedTensorVersioned **out);
   // An owned managed tensor (stolen) as a Python object of the producer's kind.
-  int (*managed_tensor_to_py_object_no_sync)(DLManagedTensorVersioned *tensor, void **out_py_object);
+  int (*managed_tensor_to_py_object_no_sync)(DLManagedTensorVersioned *tensor,
+                                             void **out_py_object);
   // A borrowed DLTensor of `py_object`, valid until control returns; may be NULL.
   int (*dltensor_from_py_object_no_sync)(void *py_object, DLTensor *out);
   // The current work stream of a device (NULL for the CPU).
@@ -84,7 +92,7 @@ static_assert(sizeof(DLManagedTensorVersioned) == 80, "DLManagedTensorVersioned 
 constexpr int64_t kArrowFlagNullable = 2;  // ARROW_FLAG_NULLABLE
 
 struct ArrowSchema {
-  const char *format;      // e.g. "f" float32, "l" int64 (a type description, not PEP 3118)
+  const char *format;  // e.g. "f" float32, "l" int64 (a type description, not PEP 3118)
   const char *name;
   const char *metadata;
   int64_t flags;
@@ -98,18 +106,18 @@ struct ArrowSchema {
 struct ArrowArray {
   int64_t length;
   int64_t null_count;
-  int64_t offset;          // in elements, applies to every buffer
+  int64_t offset;  // in elements, applies to every buffer
   int64_t n_buffers;
   int64_t n_children;
-  const void **buffers;    // primitive arrays: [validity bitmap or NULL, values]
+  const void **buffers;  // primitive arrays: [validity bitmap or NULL, values]
   ArrowArray **children;
   ArrowArray *dictionary;
-  void (*release)(ArrowArray *);   // NULL once released; the struct may be moved before that
+  void (*release)(ArrowArray *);  // NULL once released; the struct may be moved before that
   void *private_data;
 };
 
 static_assert(sizeof(ArrowSchema) == 72, "ArrowSchema layout");
-struct ArrowArrayStream {   // the C Stream Interface: a sequence of arrays of one schema
+struct ArrowArrayStream {  // the C Stream Interface: a sequence of arrays of one schema
   int (*get_schema)(ArrowArrayStream *, ArrowSchema *out);
   int (*get_next)(ArrowArrayStream *, ArrowArray *out);  // out->release == NULL: end of stream
   const char *(*get_last_error)(ArrowArrayStream *);

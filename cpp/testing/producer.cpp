@@ -333,9 +333,7 @@ PyType_Slot producer_slots[] = {{Py_bf_getbuffer, (void *) producer_getbuffer},
                                 {Py_bf_releasebuffer, (void *) producer_releasebuffer},
                                 {0, nullptr}};
 
-nb::object tuple_of(const std::vector<int64_t> &v) {
-  return int_tuple(v.data(), (int) v.size());
-}
+nb::object tuple_of(const std::vector<int64_t> &v) { return int_tuple(v.data(), (int) v.size()); }
 
 }  // namespace
 
@@ -429,81 +427,110 @@ resize(nbytes) reallocates the storage (see its docstring).)")
           "an itemsize that disagrees with the format, an invalid or NULL format, NULL data or "
           "shape). It owns `nbytes` bytes of memory (none if null_data). Only export it in "
           "ways the core should refuse, or with layouts that fit in `nbytes`.")
-      .def("resize",
-           [](Producer &p, int64_t nbytes) {
-             if (p.live() > 0)
-               fail(PyExc_BufferError, "cannot resize a Producer while " + std::to_string(p.live()) +
-                                           " export(s) of its memory are live");
-             if (nbytes < p.required)
-               fail(PyExc_ValueError, "resize(" + std::to_string(nbytes) + "): the layout needs at least " +
-                                          std::to_string(p.required) + " bytes");
-             Mem fresh(nbytes);
-             std::memcpy(fresh.ptr, p.storage.ptr, (size_t) std::min(nbytes, p.storage.size));
-             p.storage = std::move(fresh);
-             p.link();
-           },
-           nb::arg("nbytes"),
-           "resize(nbytes)\n\n"
-           "Move the storage to a new allocation of `nbytes` bytes, as a growing container would. "
-           "The layout (shape, strides, offset, format) is unchanged, so `nbytes` must still hold "
-           "it (else ValueError); the first min(old, new) bytes are kept and new bytes are zero. "
-           "The address always changes. For an indirect layout only the outermost pointer table "
-           "moves (its pointers stay valid). Raises BufferError while exports are live, keeping "
-           "the data, as bytearray does.")
-      .def("rewrite_in_place",
-           [](Producer &p, nb::handle shape_h, nb::handle format_h, nb::handle strides_h,
-              nb::handle itemsize_h) {
-             if (!shape_h.is_none()) {
-               std::vector<int64_t> v = int_list(shape_h, "shape");
-               if (v.size() != p.shape.size())
-                 fail(PyExc_ValueError, "rewrite_in_place: shape must keep its length");
-               std::copy(v.begin(), v.end(), p.shape.begin());
-             }
-             if (!strides_h.is_none()) {
-               std::vector<int64_t> v = int_list(strides_h, "strides");
-               if (!p.has_strides || v.size() != p.strides.size())
-                 fail(PyExc_ValueError, "rewrite_in_place: strides must exist and keep their length");
-               std::copy(v.begin(), v.end(), p.strides.begin());
-             }
-             if (!format_h.is_none()) {
-               std::string f = str_arg(format_h, "format");
-               if (p.null_format || f.size() > p.format.size())
-                 fail(PyExc_ValueError, "rewrite_in_place: the format must exist and not grow");
-               std::memcpy(p.format.data(), f.c_str(), f.size() + 1);  // same buffer
-             }
-             if (!itemsize_h.is_none()) p.desc.itemsize = p.itemsize = int_arg(itemsize_h, "itemsize");
-           },
-           nb::kw_only(), nb::arg("shape").none() = nb::none(), nb::arg("format").none() = nb::none(),
-           nb::arg("strides").none() = nb::none(), nb::arg("itemsize").none() = nb::none(),
-           "rewrite_in_place(*, shape=None, format=None, strides=None, itemsize=None)\n\n"
-           "Overwrite what the descriptor's shape, strides and format point at, at the same "
-           "addresses (and its itemsize), unchecked: a producer that changes its descriptor "
-           "between exports without moving it, or lies. The core must judge the new contents.")
-      .def_prop_ro("gets", [](const Producer &p) { return p.gets; }, "Successful exports so far.")
-      .def_prop_ro("releases", [](const Producer &p) { return p.releases; }, "Releases so far.")
-      .def_prop_ro("refusals", [](const Producer &p) { return p.refusals; },
-                   "Export requests the core refused so far.")
-      .def_prop_ro("live_exports", [](const Producer &p) { return p.live(); },
-                   "gets - releases: exports currently alive.")
-      .def_prop_ro("address", [](const Producer &p) { return (uintptr_t) p.desc.data; },
-                   "Address of element 0 (Py_buffer.buf; for an indirect layout, its first pointer table).")
-      .def_prop_ro("nbytes", [](const Producer &p) { return p.storage.size; },
-                   "Size of the storage in bytes (what resize changes).")
-      .def_prop_ro("offset", [](const Producer &p) { return p.offset; },
-                   "Byte position of element 0 in the storage: address - offset is the storage start.")
-      .def_prop_ro("itemsize", [](const Producer &p) { return p.itemsize; }, "Bytes per item.")
-      .def_prop_ro("format", [](const Producer &p) { return p.null_format ? nb::none() : nb::object(nb::str(p.format.c_str())); },
-                   "The format in the descriptor.")
-      .def_prop_ro("shape", [](const Producer &p) { return tuple_of(p.shape); }, "Extents.")
-      .def_prop_ro("strides", [](const Producer &p) { return p.has_strides ? tuple_of(p.strides) : nb::none(); },
-                   "Byte strides as given, or None (the descriptor states strides = NULL).")
-      .def_prop_ro("suboffsets", [](const Producer &p) { return p.suboffsets.empty() ? nb::none() : tuple_of(p.suboffsets); },
-                   "Suboffsets as given, or None.")
-      .def_prop_ro("readonly", [](const Producer &p) { return p.readonly; }, "True if exports are read-only.")
-      .def_prop_ro("device", [](const Producer &p) -> nb::typed<nb::tuple, int, int64_t> {
-        return nb::make_tuple(p.device.device_type, p.device.device_id);
-      },
-                   "The (device_type, device_id) the descriptor states.")
+      .def(
+          "resize",
+          [](Producer &p, int64_t nbytes) {
+            if (p.live() > 0)
+              fail(PyExc_BufferError, "cannot resize a Producer while " + std::to_string(p.live()) +
+                                          " export(s) of its memory are live");
+            if (nbytes < p.required)
+              fail(PyExc_ValueError, "resize(" + std::to_string(nbytes) +
+                                         "): the layout needs at least " +
+                                         std::to_string(p.required) + " bytes");
+            Mem fresh(nbytes);
+            std::memcpy(fresh.ptr, p.storage.ptr, (size_t) std::min(nbytes, p.storage.size));
+            p.storage = std::move(fresh);
+            p.link();
+          },
+          nb::arg("nbytes"),
+          "resize(nbytes)\n\n"
+          "Move the storage to a new allocation of `nbytes` bytes, as a growing container would. "
+          "The layout (shape, strides, offset, format) is unchanged, so `nbytes` must still hold "
+          "it (else ValueError); the first min(old, new) bytes are kept and new bytes are zero. "
+          "The address always changes. For an indirect layout only the outermost pointer table "
+          "moves (its pointers stay valid). Raises BufferError while exports are live, keeping "
+          "the data, as bytearray does.")
+      .def(
+          "rewrite_in_place",
+          [](Producer &p, nb::handle shape_h, nb::handle format_h, nb::handle strides_h,
+             nb::handle itemsize_h) {
+            if (!shape_h.is_none()) {
+              std::vector<int64_t> v = int_list(shape_h, "shape");
+              if (v.size() != p.shape.size())
+                fail(PyExc_ValueError, "rewrite_in_place: shape must keep its length");
+              std::copy(v.begin(), v.end(), p.shape.begin());
+            }
+            if (!strides_h.is_none()) {
+              std::vector<int64_t> v = int_list(strides_h, "strides");
+              if (!p.has_strides || v.size() != p.strides.size())
+                fail(PyExc_ValueError,
+                     "rewrite_in_place: strides must exist and keep their length");
+              std::copy(v.begin(), v.end(), p.strides.begin());
+            }
+            if (!format_h.is_none()) {
+              std::string f = str_arg(format_h, "format");
+              if (p.null_format || f.size() > p.format.size())
+                fail(PyExc_ValueError, "rewrite_in_place: the format must exist and not grow");
+              std::memcpy(p.format.data(), f.c_str(), f.size() + 1);  // same buffer
+            }
+            if (!itemsize_h.is_none())
+              p.desc.itemsize = p.itemsize = int_arg(itemsize_h, "itemsize");
+          },
+          nb::kw_only(), nb::arg("shape").none() = nb::none(),
+          nb::arg("format").none() = nb::none(), nb::arg("strides").none() = nb::none(),
+          nb::arg("itemsize").none() = nb::none(),
+          "rewrite_in_place(*, shape=None, format=None, strides=None, itemsize=None)\n\n"
+          "Overwrite what the descriptor's shape, strides and format point at, at the same "
+          "addresses (and its itemsize), unchecked: a producer that changes its descriptor "
+          "between exports without moving it, or lies. The core must judge the new contents.")
+      .def_prop_ro(
+          "gets", [](const Producer &p) { return p.gets; }, "Successful exports so far.")
+      .def_prop_ro(
+          "releases", [](const Producer &p) { return p.releases; }, "Releases so far.")
+      .def_prop_ro(
+          "refusals", [](const Producer &p) { return p.refusals; },
+          "Export requests the core refused so far.")
+      .def_prop_ro(
+          "live_exports", [](const Producer &p) { return p.live(); },
+          "gets - releases: exports currently alive.")
+      .def_prop_ro(
+          "address", [](const Producer &p) { return (uintptr_t) p.desc.data; },
+          "Address of element 0 (Py_buffer.buf; for an indirect layout, its first pointer table).")
+      .def_prop_ro(
+          "nbytes", [](const Producer &p) { return p.storage.size; },
+          "Size of the storage in bytes (what resize changes).")
+      .def_prop_ro(
+          "offset", [](const Producer &p) { return p.offset; },
+          "Byte position of element 0 in the storage: address - offset is the storage start.")
+      .def_prop_ro(
+          "itemsize", [](const Producer &p) { return p.itemsize; }, "Bytes per item.")
+      .def_prop_ro(
+          "format",
+          [](const Producer &p) {
+            return p.null_format ? nb::none() : nb::object(nb::str(p.format.c_str()));
+          },
+          "The format in the descriptor.")
+      .def_prop_ro(
+          "shape", [](const Producer &p) { return tuple_of(p.shape); }, "Extents.")
+      .def_prop_ro(
+          "strides",
+          [](const Producer &p) { return p.has_strides ? tuple_of(p.strides) : nb::none(); },
+          "Byte strides as given, or None (the descriptor states strides = NULL).")
+      .def_prop_ro(
+          "suboffsets",
+          [](const Producer &p) {
+            return p.suboffsets.empty() ? nb::none() : tuple_of(p.suboffsets);
+          },
+          "Suboffsets as given, or None.")
+      .def_prop_ro(
+          "readonly", [](const Producer &p) { return p.readonly; },
+          "True if exports are read-only.")
+      .def_prop_ro(
+          "device",
+          [](const Producer &p) -> nb::typed<nb::tuple, int, int64_t> {
+            return nb::make_tuple(p.device.device_type, p.device.device_id);
+          },
+          "The (device_type, device_id) the descriptor states.")
       .def("__repr__", [](const Producer &p) {
         return "<Producer shape=" + std::string(nb::repr(tuple_of(p.shape)).c_str()) + " format='" +
                p.format + "' live_exports=" + std::to_string(p.live()) + ">";

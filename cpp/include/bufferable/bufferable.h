@@ -31,6 +31,7 @@
  * version_major == BF_API_VERSION_MAJOR and version_minor >= the minor version you need, and keep
  * the pointer for the life of the process (the core module is never unloaded).
  */
+/* clang-format off: this contract is laid out by hand (aligned comments), as dlpack.h is. */
 #ifndef BUFFERABLE_H
 #define BUFFERABLE_H
 
@@ -64,15 +65,15 @@ extern "C" {
  * the `flags` argument of its bf_getbuffer slot through unchanged.
  * ------------------------------------------------------------------------------------------- */
 
-#define BF_BUF_SIMPLE 0x0000         /* one contiguous run of bytes; no format, shape or strides */
-#define BF_BUF_WRITABLE 0x0001       /* the consumer will write: a read-only export is refused */
-#define BF_BUF_FORMAT 0x0004         /* the consumer wants `format` (else format is NULL = "B") */
-#define BF_BUF_ND 0x0008             /* the consumer wants `shape` (C-contiguous memory only) */
-#define BF_BUF_STRIDES (0x0010 | BF_BUF_ND) /* the consumer can follow `strides` */
-#define BF_BUF_C_CONTIGUOUS (0x0020 | BF_BUF_STRIDES) /* the memory must be C-contiguous */
-#define BF_BUF_F_CONTIGUOUS (0x0040 | BF_BUF_STRIDES) /* the memory must be Fortran-contiguous */
+#define BF_BUF_SIMPLE 0x0000   /* one contiguous run of bytes; no format, shape or strides */
+#define BF_BUF_WRITABLE 0x0001 /* the consumer will write: a read-only export is refused */
+#define BF_BUF_FORMAT 0x0004   /* the consumer wants `format` (else format is NULL = "B") */
+#define BF_BUF_ND 0x0008       /* the consumer wants `shape` (C-contiguous memory only) */
+#define BF_BUF_STRIDES (0x0010 | BF_BUF_ND)             /* the consumer can follow `strides` */
+#define BF_BUF_C_CONTIGUOUS (0x0020 | BF_BUF_STRIDES)   /* the memory must be C-contiguous */
+#define BF_BUF_F_CONTIGUOUS (0x0040 | BF_BUF_STRIDES)   /* the memory must be Fortran-contiguous */
 #define BF_BUF_ANY_CONTIGUOUS (0x0080 | BF_BUF_STRIDES) /* C- or Fortran-contiguous */
-#define BF_BUF_INDIRECT (0x0100 | BF_BUF_STRIDES) /* the consumer can follow `suboffsets` */
+#define BF_BUF_INDIRECT (0x0100 | BF_BUF_STRIDES)       /* the consumer can follow `suboffsets` */
 #define BF_BUF_CONTIG (BF_BUF_ND | BF_BUF_WRITABLE)
 #define BF_BUF_CONTIG_RO (BF_BUF_ND)
 #define BF_BUF_STRIDED (BF_BUF_STRIDES | BF_BUF_WRITABLE)
@@ -89,9 +90,9 @@ extern "C" {
  * ------------------------------------------------------------------------------------------- */
 
 typedef enum {
-  BF_DEVICE_CPU = 1,         /* kDLCPU: ordinary host memory */
-  BF_DEVICE_CUDA = 2,        /* kDLCUDA */
-  BF_DEVICE_CUDA_HOST = 3,   /* kDLCUDAHost: pinned host memory */
+  BF_DEVICE_CPU = 1,       /* kDLCPU: ordinary host memory */
+  BF_DEVICE_CUDA = 2,      /* kDLCUDA */
+  BF_DEVICE_CUDA_HOST = 3, /* kDLCUDAHost: pinned host memory */
 } BfDeviceType;
 
 typedef struct {
@@ -107,13 +108,13 @@ typedef struct {
  * ------------------------------------------------------------------------------------------- */
 
 typedef enum {
-  BF_DTYPE_INT = 0,          /* kDLInt: signed two's-complement integer */
-  BF_DTYPE_UINT = 1,         /* kDLUInt: unsigned integer */
-  BF_DTYPE_FLOAT = 2,        /* kDLFloat: IEEE 754 binary16/32/64 (bits 16, 32, 64; 128 = long double) */
-  BF_DTYPE_BFLOAT = 4,       /* kDLBfloat: bfloat16 */
-  BF_DTYPE_COMPLEX = 5,      /* kDLComplex: two floats; bits counts both halves */
-  BF_DTYPE_BOOL = 6,         /* kDLBool: one byte, 0 or 1 */
-  BF_DTYPE_FLOAT8_E3M4 = 7,  /* kDLFloat8_e3m4 and the float8 codes that follow in dlpack.h */
+  BF_DTYPE_INT = 0,     /* kDLInt: signed two's-complement integer */
+  BF_DTYPE_UINT = 1,    /* kDLUInt: unsigned integer */
+  BF_DTYPE_FLOAT = 2,   /* kDLFloat: IEEE 754 binary16/32/64 (bits 16, 32, 64; 128 = long double) */
+  BF_DTYPE_BFLOAT = 4,  /* kDLBfloat: bfloat16 */
+  BF_DTYPE_COMPLEX = 5, /* kDLComplex: two floats; bits counts both halves */
+  BF_DTYPE_BOOL = 6,    /* kDLBool: one byte, 0 or 1 */
+  BF_DTYPE_FLOAT8_E3M4 = 7, /* kDLFloat8_e3m4 and the float8 codes that follow in dlpack.h */
   BF_DTYPE_FLOAT8_E4M3 = 8,
   BF_DTYPE_FLOAT8_E4M3B11FNUZ = 9,
   BF_DTYPE_FLOAT8_E4M3FN = 10,
@@ -123,7 +124,7 @@ typedef enum {
   BF_DTYPE_FLOAT8_E8M0FNU = 14,
   /* DLPack's float6/float4 codes (15-17) are bit-packed: no buffer format has that layout (ml_dtypes
    * stores float6_* and float4_e2m1fn one per byte), so no format maps to them. */
-  BF_DTYPE_NONE = 255,       /* not a single scalar (a struct, padding, bytes, a pointer, ...) */
+  BF_DTYPE_NONE = 255, /* not a single scalar (a struct, padding, bytes, a pointer, ...) */
 } BfDTypeCode;
 
 typedef struct {
@@ -199,12 +200,12 @@ typedef struct {
  * ------------------------------------------------------------------------------------------- */
 
 typedef enum {
-  BF_ERROR_BUFFER = 1,       /* BufferError: the export or request cannot be honoured */
-  BF_ERROR_VALUE = 2,        /* ValueError: a malformed argument (e.g. a bad format string) */
-  BF_ERROR_TYPE = 3,         /* TypeError: the object does not support what was asked */
-  BF_ERROR_INDEX = 4,        /* IndexError */
-  BF_ERROR_MEMORY = 5,       /* MemoryError */
-  BF_ERROR_RUNTIME = 6,      /* RuntimeError */
+  BF_ERROR_BUFFER = 1,  /* BufferError: the export or request cannot be honoured */
+  BF_ERROR_VALUE = 2,   /* ValueError: a malformed argument (e.g. a bad format string) */
+  BF_ERROR_TYPE = 3,    /* TypeError: the object does not support what was asked */
+  BF_ERROR_INDEX = 4,   /* IndexError */
+  BF_ERROR_MEMORY = 5,  /* MemoryError */
+  BF_ERROR_RUNTIME = 6, /* RuntimeError */
 } BfErrorKind;
 
 /* An acquisition of a consumer view: owns one successful PyObject_GetBuffer. Opaque. */
@@ -256,9 +257,9 @@ typedef struct {
 typedef struct {
   int64_t ncolumns;
   int64_t nchunks;
-  int64_t nrows;                /* over every chunk */
-  const char *const *names;     /* ncolumns UTF-8 names */
-  const BfArrowChunk *chunks;   /* chunks[chunk * ncolumns + column] */
+  int64_t nrows;              /* over every chunk */
+  const char *const *names;   /* ncolumns UTF-8 names */
+  const BfArrowChunk *chunks; /* chunks[chunk * ncolumns + column] */
 } BfArrowTable;
 
 /* Undo one successful BfDescribeTable: called exactly once per lock, holding the GIL, from any
@@ -371,8 +372,7 @@ typedef struct {
    * drops to zero. Columns that are not primitive fixed-width arrays are described with a
    * `refusal` rather than refused here. GIL required. Returns 0, or -1 (TypeError without the
    * methods, BufferError for a table with row-level nulls or a failed stream). */
-  int (*acquire_arrow_table)(struct _object *obj, BfAcquisition **acq,
-                             const BfArrowTable **table);
+  int (*acquire_arrow_table)(struct _object *obj, BfAcquisition **acq, const BfArrowTable **table);
 
   /* --- errors that travel through code that cannot carry a Python exception: version 1.3
    * (present when version_minor >= 3) --- */
@@ -410,3 +410,4 @@ typedef struct {
 #endif
 
 #endif /* BUFFERABLE_H */
+/* clang-format on */
