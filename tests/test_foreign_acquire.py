@@ -139,3 +139,26 @@ def test_arrow_refuses_every_non_primitive_layout(make, named):
     arr = make(pa)
     with pytest.raises(BufferError, match=re.escape(named)):
         Acquisition(arr, BufferFlags.RECORDS_RO, via="arrow")
+
+
+class _ArrowAnswer:
+    """An object whose __arrow_c_array__ answers `answer` (a hostile or broken producer)."""
+
+    def __init__(self, answer):
+        self.answer = answer
+
+    def __arrow_c_array__(self, requested_schema=None):
+        return self.answer
+
+
+def _bad_arrow_answers():
+    pa = pytest.importorskip("pyarrow")
+    schema, array = pa.array([1.0, 2.0]).__arrow_c_array__()
+    return [None, (schema,), (schema, array, schema), (array, schema), (schema, b"not a capsule"),
+            [schema, array]]
+
+
+def test_arrow_answer_that_is_not_a_schema_and_array_pair_is_a_type_error():
+    for answer in _bad_arrow_answers():
+        with pytest.raises(TypeError, match=r"_ArrowAnswer.__arrow_c_array__\(\) must return a tuple"):
+            Acquisition(_ArrowAnswer(answer), BufferFlags.RECORDS_RO, via="arrow")

@@ -273,6 +273,21 @@ const char *primitive_format(const ArrowSchema &schema, int64_t &itemsize, std::
   return nullptr;
 }
 
+bool array_pair_capsules(PyObject *pair, PyObject *obj, ArrowSchema **schema, ArrowArray **array) {
+  if (PyTuple_Check(pair) && PyTuple_GET_SIZE(pair) == 2 &&
+      (*schema = static_cast<ArrowSchema *>(
+           PyCapsule_GetPointer(PyTuple_GET_ITEM(pair, 0), kSchemaCapsule))) &&
+      (*array = static_cast<ArrowArray *>(
+           PyCapsule_GetPointer(PyTuple_GET_ITEM(pair, 1), kArrayCapsule))))
+    return true;
+  PyErr_Clear();
+  PyErr_Format(PyExc_TypeError,
+               "%.200s.__arrow_c_array__() must return a tuple of "
+               "'arrow_schema' and 'arrow_array' capsules",
+               Py_TYPE(obj)->tp_name);
+  return false;
+}
+
 int requested_schema_arg(const char *method, PyObject *const *args, Py_ssize_t nargs,
                          PyObject *kwnames, const ArrowSchema **out) {
   *out = nullptr;

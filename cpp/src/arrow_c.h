@@ -58,6 +58,12 @@ struct ArraySpec {
 };
 bool build_array(const ArraySpec &spec, Holder *holder, abi::ArrowArray *out);
 
+// The schema and array inside `pair`, what `obj`.__arrow_c_array__() returned (borrowed: the
+// capsules keep them); false + TypeError naming obj's type unless `pair` is a tuple of an
+// 'arrow_schema' and an 'arrow_array' capsule.
+bool array_pair_capsules(PyObject *pair, PyObject *obj, abi::ArrowSchema **schema,
+                         abi::ArrowArray **array);
+
 // Capsules owning a heap copy of the struct (moved in: *schema / *array are marked released).
 // The destructor releases what the consumer did not move out. NULL + exception on failure, after
 // releasing the struct.

@@ -56,16 +56,7 @@ int acquire_arrow(PyObject *obj, int flags, BfBuffer *out, BfAcquisition **acq) 
   }
   ArrowSchema *schema = nullptr;
   ArrowArray *source = nullptr;
-  if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 ||
-      !(schema = static_cast<ArrowSchema *>(
-            PyCapsule_GetPointer(PyTuple_GET_ITEM(pair, 0), kSchemaCapsule))) ||
-      !(source = static_cast<ArrowArray *>(
-            PyCapsule_GetPointer(PyTuple_GET_ITEM(pair, 1), kArrayCapsule)))) {
-    PyErr_Clear();
-    PyErr_Format(PyExc_TypeError,
-                 "%.200s.__arrow_c_array__() must return a tuple of "
-                 "'arrow_schema' and 'arrow_array' capsules",
-                 Py_TYPE(obj)->tp_name);
+  if (!array_pair_capsules(pair, obj, &schema, &source)) {
     Py_DECREF(pair);
     return -1;
   }

@@ -63,18 +63,7 @@ int read_stream(PyObject *capsule, TableImport &im) {
 int read_array(PyObject *pair, PyObject *obj, TableImport &im) {
   ArrowSchema *schema = nullptr;
   ArrowArray *array = nullptr;
-  if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 ||
-      !(schema = static_cast<ArrowSchema *>(
-            PyCapsule_GetPointer(PyTuple_GET_ITEM(pair, 0), kSchemaCapsule))) ||
-      !(array = static_cast<ArrowArray *>(
-            PyCapsule_GetPointer(PyTuple_GET_ITEM(pair, 1), kArrayCapsule)))) {
-    PyErr_Clear();
-    PyErr_Format(PyExc_TypeError,
-                 "%.200s.__arrow_c_array__() must return a tuple of "
-                 "'arrow_schema' and 'arrow_array' capsules",
-                 Py_TYPE(obj)->tp_name);
-    return -1;
-  }
+  if (!array_pair_capsules(pair, obj, &schema, &array)) return -1;
   im.schema = *schema;
   schema->release = nullptr;
   im.batches.push_back(*array);

@@ -258,3 +258,20 @@ def test_table_view_refusals(m):
         m.sum_column(pa.table({"a": [1]}), "a")
     with pytest.raises(TypeError, match="not an Arrow table"):
         m.sum_column(3, "a")
+
+
+class _ArrowAnswer:
+    """A table-like object whose __arrow_c_array__ answers `answer` (a broken producer)."""
+
+    def __init__(self, answer):
+        self.answer = answer
+
+    def __arrow_c_array__(self, requested_schema=None):
+        return self.answer
+
+
+def test_table_view_of_a_malformed_arrow_answer_is_a_type_error(m):
+    schema, array = pa.record_batch({"a": [1.0]}).__arrow_c_array__()
+    for answer in [None, (schema,), (array, schema), (schema, array, schema)]:
+        with pytest.raises(TypeError, match=r"__arrow_c_array__\(\) must return a tuple"):
+            m.sum_column(_ArrowAnswer(answer), "a")
