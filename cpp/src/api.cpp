@@ -255,28 +255,21 @@ int c_acquire_arrow_table(PyObject *obj, BfAcquisition **acq, const BfArrowTable
 }
 
 const BfApi api_table = {
-    BF_API_VERSION_MAJOR,  BF_API_VERSION_MINOR, (uint32_t) sizeof(BfApi),
-    c_export_buffer,       c_release_buffer,     c_acquire,
-    c_acquisition_incref,  c_acquisition_decref, c_acquisition_object,
-    c_parse_format,        c_set_error,          c_install_interop,
-    c_acquire_dlpack,      c_acquire_arrow,      c_install_table_interop,
-    c_acquire_arrow_table, c_note_error,         c_raise_error,
-    c_reword_error,        c_forget_error,
+    // clang-format off: the entries grouped by the minor version that appended them
+    BF_API_VERSION_MAJOR, BF_API_VERSION_MINOR, (uint32_t) sizeof(BfApi),
+    // 1.0
+    c_export_buffer, c_release_buffer, c_acquire, c_acquisition_incref, c_acquisition_decref,
+    c_acquisition_object, c_parse_format, c_set_error,
+    // 1.1
+    c_install_interop, c_acquire_dlpack, c_acquire_arrow,
+    // 1.2
+    c_install_table_interop, c_acquire_arrow_table,
+    // 1.3
+    c_note_error, c_raise_error, c_reword_error,
+    // 1.4
+    c_forget_error,
+    // clang-format on
 };
-
-// Offsets Mojo (api.mojo) mirrors for the 1.2 entries.
-static_assert(offsetof(BfApi, install_table_interop) == 96, "BfApi layout (Mojo mirrors it)");
-static_assert(offsetof(BfApi, acquire_arrow_table) == 104, "BfApi layout (Mojo mirrors it)");
-// ... and for the 1.3 entries.
-static_assert(offsetof(BfApi, note_error) == 112, "BfApi layout (Mojo mirrors it)");
-static_assert(offsetof(BfApi, raise_error) == 120, "BfApi layout (Mojo mirrors it)");
-static_assert(offsetof(BfApi, reword_error) == 128, "BfApi layout (Mojo mirrors it)");
-// ... and for the 1.4 entry.
-static_assert(offsetof(BfApi, forget_error) == 136, "BfApi layout (Mojo mirrors it)");
-static_assert(sizeof(BfColumn) == 24 && sizeof(BfArrowChunk) == 64 &&
-                  offsetof(BfArrowChunk, null_count) == 56 && sizeof(BfArrowTable) == 40 &&
-                  offsetof(BfArrowTable, chunks) == 32,
-              "table structs (table.mojo and table_view.mojo read them by offset)");
 
 }  // namespace
 

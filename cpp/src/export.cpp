@@ -142,8 +142,19 @@ int refuse_format(const char *fmt) {
 }
 
 // --- formats known to be valid, by text -------------------------------------------------------
+// Both tables below keep a format's text when it is shorter than this (longer ones are not kept).
+constexpr size_t kFormatText = 16;
+
+// Copy `fmt` into `text` (kFormatText bytes) if it fits with its NUL; false, copying nothing, if not.
+inline bool keep_text(char *text, const char *fmt) {
+  const size_t n = std::strlen(fmt);
+  if (n >= kFormatText) return false;
+  std::memcpy(text, fmt, n + 1);
+  return true;
+}
+
 struct KnownFormat {
-  char text[16];  // NUL-terminated; empty = unused
+  char text[kFormatText];  // NUL-terminated; empty = unused
   int64_t itemsize;
 };
 KnownFormat known_formats[8];
@@ -163,11 +174,12 @@ int64_t format_itemsize(const char *fmt) {
     if (k.text[0] != '\0' && same_text(k.text, fmt)) return k.itemsize;
   BfFormatInfo info;
   if (parse_format(fmt, &info) < 0) return -1;
-  const size_t n = std::strlen(fmt);
-  if (n > 0 && n < sizeof(KnownFormat::text)) {
-    KnownFormat &k = known_formats[next_known_format++ % 8];
-    std::memcpy(k.text, fmt, n + 1);
-    k.itemsize = info.itemsize;
+  if (fmt[0] != '\0') {
+    KnownFormat &k = known_formats[next_known_format % 8];
+    if (keep_text(k.text, fmt)) {
+      k.itemsize = info.itemsize;
+      ++next_known_format;
+    }
   }
   return info.itemsize;
 }
@@ -363,20 +375,20 @@ int validate_and_fill(PyObject *exporter, Py_buffer *view, const BfBuffer *desc,
 
 // --- the validated-export cache (see the header) -----------------------------------------------
 constexpr int kCacheDims = 4;  // descriptors of more dimensions are validated every time
-constexpr int kCacheFormat = 16;
 constexpr unsigned kCacheEntries = 16;
 struct ValidExport {
   BfBuffer desc;  // as given; data == NULL marks an unused entry
   int flags;
   int64_t shape[kCacheDims];    // the values desc.shape pointed at
   int64_t strides[kCacheDims];  // the values desc.strides pointed at (if not NULL)
-  char format[kCacheFormat];    // the text desc.format pointed at
+  char format[kFormatText];     // the text desc.format pointed at
   Py_buffer view;               // the outcome (obj unused; strides fixed up on a hit)
   bool strides_at_itemsize;     // view.strides pointed at view.itemsize (1-D, NULL strides)
 };
 ValidExport valid_exports[kCacheEntries];
 
-// A descriptor the cache can hold: host memory, few dimensions, no suboffsets, a short format.
+// A descriptor the cache can hold: host memory, few dimensions, no suboffsets (and, checked when
+// it is remembered, a format shorter than kFormatText).
 inline bool cacheable(const BfBuffer *desc) {
   return desc->data && desc->ndim >= 0 && desc->ndim <= kCacheDims && !desc->suboffsets &&
          desc->device.device_type == BF_DEVICE_CPU && desc->device.device_id == 0;
@@ -400,13 +412,10 @@ inline bool remembers(const ValidExport &e, const BfBuffer *desc, int flags) {
 
 // Remember a successful validation of `desc` (a cacheable descriptor) that filled `view`.
 void remember(ValidExport &e, const BfBuffer *desc, int flags, const Py_buffer *view) {
-  const char *fmt = desc->format ? desc->format : "B";
-  const size_t n = std::strlen(fmt);
-  if (n >= sizeof(ValidExport::format)) return;
+  if (!keep_text(e.format, desc->format ? desc->format : "B")) return;  // the entry stays as it was
   if (e.desc.data && e.view.internal) --static_cast<StrideSlot *>(e.view.internal)->live;
   e.desc = *desc;
   e.flags = flags;
-  std::memcpy(e.format, fmt, n + 1);
   for (int i = 0; i < desc->ndim; ++i) e.shape[i] = desc->shape[i];
   if (desc->strides)
     for (int i = 0; i < desc->ndim; ++i) e.strides[i] = desc->strides[i];
