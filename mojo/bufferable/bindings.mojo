@@ -3,8 +3,9 @@ fixes Mojo 1.2.0's bindings need (`__module__`, the type reference leaked by
 every instance, exceptions of a chosen class).
 
 An instance of a type given the buffer protocol holds, after its Mojo value,
-one word counting its live exports (the slots below keep it; the type's
-basic size makes room for it). Its `__init__` is guarded with it: Python
+one word counting its live exports and then its export memo (`export_memo`:
+the exports the core accepted, answered again without it); the slots below
+keep both, and the type's basic size makes room for them. Its `__init__` is guarded with it: Python
 can call `obj.__init__(...)` again on a live object, and Mojo 1.2.0's own
 `tp_init` then overwrites the value without destroying it; the guard refuses
 that with BufferError while an export is live (a consumer still reads the
@@ -39,6 +40,7 @@ from .api import (
 from .buffer import Buffer, BufferFlags
 from .bufferable import Bufferable
 from .errors import set_python_error
+from .export_memo import ExportMemo, remember, replay
 
 # CPython's slot numbers (Include/typeslots.h).
 comptime _BF_GETBUFFER = 1
@@ -71,6 +73,18 @@ def _live_exports[
 
 
 @always_inline
+def _memo[
+    T: Deinitable
+](py_self: PyObjectPtr) -> Pointer[ExportMemo, MutUntrackedOrigin]:
+    """The export memo of an instance: after its live-export count."""
+    return Pointer[ExportMemo, MutUntrackedOrigin](
+        unsafe_from_address=address_of(py_self)
+        + size_of[MojoObject[T]]()
+        + size_of[Int]()
+    )
+
+
+@always_inline
 def _storage[
     T: Deinitable
 ](py_self: PyObjectPtr) -> Pointer[MojoObject[T], MutUntrackedOrigin]:
@@ -88,7 +102,8 @@ def _storage[
 def _bf_getbuffer[
     T: Bufferable & Deinitable
 ](py_self: PyObjectPtr, view: Optional[RawPointer], flags: c_int) abi("C") -> c_int:
-    """bf_getbuffer: T.__buffer__ describes, the core fills the Py_buffer."""
+    """bf_getbuffer: T.__buffer__ describes; the instance's memo, or else the
+    core, fills the Py_buffer."""
     if not view:
         return set_error(
             ERROR_BUFFER, "bf_getbuffer: a NULL view argument is obsolete"
@@ -105,25 +120,41 @@ def _bf_getbuffer[
         desc = value.__buffer__(BufferFlags(flags))
     except e:
         return set_python_error(e, ERROR_BUFFER)
+    if replay(_memo[T](py_self)[], desc, flags, py_self, view.value()):
+        _live_exports[T](py_self)[] += 1
+        return 0
+    return _export_through_core[T](py_self, view.value(), desc, flags)
+
+
+@no_inline
+def _export_through_core[
+    T: Bufferable & Deinitable
+](py_self: PyObjectPtr, view: RawPointer, mut desc: Buffer, flags: c_int) -> c_int:
+    """The export of a descriptor the instance's memo does not hold: the core
+    validates it and fills the view; an accepted one is remembered. Out of
+    line, so that the replay path of `_bf_getbuffer` stays short."""
     var rc = bf_api().export_buffer(
         py_self,
-        view.value(),
+        view,
         Pointer(to=desc).unsafe_origin_cast[MutUnsafeAnyOrigin](),
         flags,
     )
+    ref live = _live_exports[T](py_self)[]
     if rc != 0:
         # The core refused (exception set, view->obj NULL): undo the count.
-        value.__release_buffer__(desc)
-    else:
-        _live_exports[T](py_self)[] += 1
-    _ = desc^  # `desc` must live until the core has read it
-    return rc
+        _storage[T](py_self)[].mojo_value.__release_buffer__(desc)
+        return rc
+    if live == 0:  # nothing points into the memo: it may change
+        remember(_memo[T](py_self)[], desc, flags, view)
+    live += 1
+    return 0
 
 
 def _bf_releasebuffer[
     T: Bufferable & Deinitable
 ](py_self: PyObjectPtr, view: RawPointer) abi("C"):
-    """bf_releasebuffer: tell T, then let the core free what it allocated."""
+    """bf_releasebuffer: tell T, then let the core free what it holds for the
+    view (nothing for a view answered from the memo)."""
     ref v = view.unsafe_bitcast[PyBufferView]()[]
     var desc = Buffer()
     desc.data = v.buf
@@ -139,7 +170,8 @@ def _bf_releasebuffer[
         desc.suboffsets = v.suboffsets.value().unsafe_bitcast[Int64]()
     # T first: the core may free a strides block `desc` points into.
     _storage[T](py_self)[].mojo_value.__release_buffer__(desc)
-    bf_api().release_buffer(view)
+    if v.internal:  # else the core holds nothing for this view
+        bf_api().release_buffer(view)
     _live_exports[T](py_self)[] -= 1
 
 
@@ -280,7 +312,9 @@ def add_buffer_protocol[
         builder, _BF_RELEASEBUFFER, _function_address(_bf_releasebuffer[T])
     )
     fix_dealloc[T](builder)
-    builder.basicsize = size_of[MojoObject[T]]() + size_of[Int]()
+    builder.basicsize = (
+        size_of[MojoObject[T]]() + size_of[Int]() + size_of[ExportMemo]()
+    )
     _guard_init[T](builder)
 
 

@@ -19,6 +19,10 @@
  *      applies CPython's rules for the request flags and fills the Py_buffer. On failure it sets a
  *      Python exception, leaves view->obj NULL and the producer undoes whatever step 1 counted;
  *   3. in its bf_releasebuffer slot, call api->release_buffer(view) once, then drop its own count.
+ *      A view whose `internal` is NULL holds nothing of the core (every 1.x core), so the call may
+ *      be skipped for it. (Bound Mojo types go further: the core's answer is a function of the
+ *      descriptor's content and the flags, so they keep a copy of it inside the instance and hand
+ *      it out again for an equal export without calling the core; mojo/bufferable/export_memo.mojo.)
  *
  * How a consumer reads any Python buffer:
  *   api->acquire(obj, flags, &desc, &acq) fills a BfBuffer describing obj's export and returns a
@@ -300,7 +304,8 @@ typedef struct {
 
   /* Undo what export_buffer holds for `view` (call it exactly once per successful
    * export_buffer, from the exporter's bf_releasebuffer slot). Does not touch view->obj: CPython
-   * drops that reference itself after the slot returns. */
+   * drops that reference itself after the slot returns. Does nothing when view->internal is NULL
+   * (the core holds nothing for such a view; a producer may skip the call). */
   void (*release_buffer)(void *view);
 
   /* --- consumer side --- */

@@ -1,6 +1,7 @@
 # Test producers for tests/mojo: every struct the acceptance tests exercise,
 # in one module so that the test session compiles Mojo once.
 
+from std.ffi import c_char
 from std.os import abort
 from std.python import Python, PythonObject
 from std.python.bindings import PythonModuleBuilder
@@ -435,6 +436,98 @@ struct OnDevice(Bufferable, Writable):
 
 
 # ===-----------------------------------------------------------------------===#
+# Reshaping: a producer whose descriptor Python rewrites in place at will,
+# even while it is exported (a producer that lies): its shape, strides, format
+# text, item size and read-only flag, over a fixed block of 64 float64.
+# ===-----------------------------------------------------------------------===#
+
+
+struct Reshaping(Bufferable, Writable):
+    var data: List[Float64]
+    var shape: Array[Int64, 12]
+    var strides: Array[Int64, 12]
+    var format: Array[UInt8, 40]
+    var ndim: Int
+    var itemsize: Int
+    var has_strides: Bool
+    var readonly: Bool
+    var exports: ExportCounter
+
+    def __init__(out self):
+        self.data = List[Float64](length=64, fill=0.0)
+        for i in range(64):
+            self.data[i] = Float64(i)
+        self.shape = Array[Int64, 12](fill=0)
+        self.strides = Array[Int64, 12](fill=0)
+        self.format = Array[UInt8, 40](fill=0)
+        self.format[0] = UInt8(ord("B"))
+        self.ndim = 1
+        self.shape[0] = 64
+        self.itemsize = 1
+        self.has_strides = False
+        self.readonly = False
+        self.exports = ExportCounter()
+
+    def write_to(self, mut w: Some[Writer]):
+        w.write("Reshaping(ndim=", self.ndim, ")")
+
+    def write_repr_to(self, mut w: Some[Writer]):
+        self.write_to(w)
+
+    def __buffer__(mut self, flags: BufferFlags) raises -> Buffer:
+        self.exports.acquire()
+        var b = Buffer()
+        b.data = RawPointer(unsafe_from_address=Int(self.data.unsafe_ptr()))
+        b.itemsize = Int64(self.itemsize)
+        b.format = Pointer(to=self.format[0]).unsafe_bitcast[c_char]().unsafe_origin_cast[MutUntrackedOrigin]()
+        b.ndim = Int32(self.ndim)
+        b.readonly = 1 if self.readonly else 0
+        if self.ndim > 0:
+            b.shape = Pointer(to=self.shape[0]).unsafe_origin_cast[MutUntrackedOrigin]()
+        if self.has_strides:
+            b.strides = Pointer(to=self.strides[0]).unsafe_origin_cast[MutUntrackedOrigin]()
+        return b^
+
+    def __release_buffer__(mut self, buffer: Buffer):
+        self.exports.release()
+
+    @staticmethod
+    def py_init(out self: Reshaping, args: PythonObject, kwargs: PythonObject) raises:
+        self = Reshaping()
+
+    @staticmethod
+    def stats(self_ptr: Pointer[Reshaping, MutUnsafeAnyOrigin]) raises -> PythonObject:
+        return stats_of(self_ptr[].exports)
+
+    @staticmethod
+    def py_describe(mut py_self: PythonObject, mut args: PythonObject) raises -> PythonObject:
+        """describe(shape, strides or None, format, itemsize, readonly):
+        rewrites the descriptor in place, exported or not."""
+        var self_ptr = py_self.downcast_value_ptr[Reshaping]()
+        if len(args) != 5:
+            raise type_error("Reshaping.describe() takes 5 arguments")
+        ref r = self_ptr[]
+        var ndim = len(args[0])
+        var text = String(py=args[2])
+        if ndim > 12 or text.byte_length() >= 40:
+            raise value_error("Reshaping.describe: at most 12 dimensions and 39 format bytes")
+        r.ndim = ndim
+        for i in range(ndim):
+            r.shape[i] = Int64(Int(py=args[0][i]))
+        r.has_strides = not (args[1] is None)
+        if r.has_strides:
+            for i in range(ndim):
+                r.strides[i] = Int64(Int(py=args[1][i]))
+        var bytes = text.as_bytes()
+        for i in range(len(bytes)):
+            r.format[i] = bytes[i]
+        r.format[len(bytes)] = 0
+        r.itemsize = Int(py=args[3])
+        r.readonly = Bool(py=args[4])
+        return PythonObject(None)
+
+
+# ===-----------------------------------------------------------------------===#
 # Mismatched: a descriptor built from a strides (mode 0) or suboffsets
 # (mode 1) span shorter than its shape.
 # ===-----------------------------------------------------------------------===#
@@ -618,6 +711,11 @@ def PyInit_bftest() abi("C") -> PythonObject:
         add_buffer_protocol[OnDevice](on_device)
         _ = on_device.def_py_init[OnDevice.py_init]()
         _ = on_device.def_method[OnDevice.stats]("stats")
+
+        ref reshaping = m.add_type[Reshaping]("Reshaping").def_py_init[Reshaping.py_init]()
+        _ = reshaping.def_method[Reshaping.stats]("stats")
+        _ = reshaping.def_py_c_method(py_method[Reshaping.py_describe], "describe")
+        add_buffer_protocol[Reshaping](reshaping)
 
         ref mismatched = m.add_type[Mismatched]("Mismatched").def_py_init[Mismatched.py_init]()
         _ = mismatched.def_method[Mismatched.stats]("stats")
