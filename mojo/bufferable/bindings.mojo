@@ -3,14 +3,14 @@ fixes Mojo 1.2.0's bindings need (`__module__`, the type reference leaked by
 every instance, exceptions of a chosen class).
 
 An instance of a type given the buffer protocol holds, after its Mojo value,
-one word counting its live exports and then its export memo (`export_memo`:
-the exports the core accepted, answered again without it); the slots below
-keep both, and the type's basic size makes room for them. Its `__init__` is guarded with it: Python
-can call `obj.__init__(...)` again on a live object, and Mojo 1.2.0's own
-`tp_init` then overwrites the value without destroying it; the guard refuses
-that with BufferError while an export is live (a consumer still reads the
-old memory), and otherwise destroys the old value once the new one is made
-(a failed `__init__` keeps the old one).
+one word counting its live exports, then its export memo (`export_memo`: the
+exports the core accepted, answered again without it); the slots below keep
+both, and the type's basic size makes room for them. Its `__init__` is
+guarded with the count: Python can call `obj.__init__(...)` again on a live
+object, and Mojo 1.2.0's own `tp_init` then overwrites the value without
+destroying it; the guard refuses that with BufferError while an export is
+live (a consumer still reads the old memory), and otherwise destroys the old
+value once the new one is made (a failed `__init__` keeps the old one).
 """
 
 from std.ffi import c_char, c_int
@@ -41,6 +41,7 @@ from .buffer import Buffer, BufferFlags
 from .bufferable import Bufferable
 from .errors import set_python_error
 from .export_memo import ExportMemo, remember, replay
+from .refcount import require_gil_build
 
 # CPython's slot numbers (Include/typeslots.h).
 comptime _BF_GETBUFFER = 1
@@ -305,6 +306,7 @@ def add_buffer_protocol[
         If the core cannot be loaded (not installed, wrong version).
     """
     _ = load_api()
+    require_gil_build()
     insert_slot(
         builder, _BF_GETBUFFER, _function_address(_bf_getbuffer[T])
     )

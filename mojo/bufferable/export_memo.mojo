@@ -40,12 +40,13 @@ Invariants:
 Every access holds the GIL (bf_getbuffer and bf_releasebuffer run with it).
 """
 
-from std.ffi import c_char, c_int, external_call
+from std.ffi import c_int
 from std.sys.info import size_of
 
 from ._private import PyObjectPtr, RawPointer, address_of
 from .api import PyBufferView
 from .buffer import Buffer
+from .refcount import incref
 
 comptime MEMO_ENTRIES = 2
 """How many request flags an instance remembers an export for."""
@@ -129,19 +130,19 @@ def _holds(entry: RememberedExport, desc: Buffer, flags: c_int) -> Bool:
         return False
     var ndim = Int(desc.ndim)
     if ndim > 0:
-        var shape = desc.shape.value()
+        var shape = desc.shape.unsafe_value()
         for i in range(ndim):
-            if shape[unsafe_offset=i] != entry.shape[i]:
+            if shape[unsafe_offset=i] != entry.shape.unsafe_get(i):
                 return False
     if desc.strides:
-        var strides = desc.strides.value()
+        var strides = desc.strides.unsafe_value()
         for i in range(ndim):
-            if strides[unsafe_offset=i] != entry.producer_strides[i]:
+            if strides[unsafe_offset=i] != entry.producer_strides.unsafe_get(i):
                 return False
     var text = _format_text(desc)
     for i in range(MEMO_FORMAT_BYTES):
         var c = text[unsafe_offset=i]
-        if c != entry.format[i]:
+        if c != entry.format.unsafe_get(i):
             return False
         if c == 0:
             break
@@ -179,7 +180,7 @@ def replay(
                 v.strides = Pointer(to=v.itemsize).unsafe_origin_cast[
                     MutUntrackedOrigin
                 ]()
-            external_call["Py_IncRef", NoneType](exporter)
+            incref(exporter)
             v.obj = RawPointer(unsafe_from_address=address_of(exporter))
             return True
     return False

@@ -7,6 +7,7 @@ it. `Reshaping` (tests/mojo/modules/bftest.mojo) rewrites its descriptor in plac
 
 from __future__ import annotations
 
+import sys
 import threading
 import tracemalloc
 
@@ -48,6 +49,21 @@ def test_repeated_exports_are_the_core_s_view(bftest):
     b = np.asarray(r)
     assert a.ctypes.data == b.ctypes.data and a.strides == b.strides == (24, 8)
     del a, b
+    assert_released(r)
+
+
+def test_each_view_holds_one_reference(bftest):
+    """A view answered from the memo takes its reference to the instance inline (refcount.mojo:
+    the count is the object's first word in a CPython with the GIL); the core's views and
+    CPython's release must agree with it exactly."""
+    r = bftest.Reshaping()
+    describe(r, [2, 3])
+    views_of(r)
+    base = sys.getrefcount(r)
+    held = [memoryview(r) for _ in range(5)] + [np.asarray(r) for _ in range(5)]
+    assert sys.getrefcount(r) == base + 10
+    del held
+    assert sys.getrefcount(r) == base
     assert_released(r)
 
 
