@@ -159,12 +159,6 @@ comptime AcquisitionPtr = Optional[RawPointer]
 """An opaque `BfAcquisition *` (None is NULL)."""
 
 comptime BufferPtr = Pointer[Buffer, MutUnsafeAnyOrigin]
-
-# The signature shared by `acquire`, `acquire_dlpack` and `acquire_arrow`:
-# (obj, flags, out: BfBuffer*, acq: BfAcquisition**) -> 0 or -1.
-comptime AcquireFunction = def(
-    PyObjectPtr, c_int, BufferPtr, Pointer[AcquisitionPtr, MutUnsafeAnyOrigin]
-) thin abi("C") -> c_int
 """A `BfBuffer *`.
 
 Pointers handed to the core are typed with `MutUnsafeAnyOrigin` ("may alias
@@ -172,6 +166,13 @@ anything"), never `MutUntrackedOrigin`: with an untracked origin the compiler
 does not see that the core reads the local a pointer was taken from and may
 drop its stores (measured with Mojo 1.2.0: the core then read garbage). Take
 them as `Pointer(to=local).unsafe_origin_cast[MutUnsafeAnyOrigin]()`."""
+
+comptime AcquireFunction = def(
+    PyObjectPtr, c_int, BufferPtr, Pointer[AcquisitionPtr, MutUnsafeAnyOrigin]
+) thin abi("C") -> c_int
+"""The signature shared by `acquire`, `acquire_dlpack` and `acquire_arrow`:
+(obj, flags, out: BfBuffer*, acq: BfAcquisition**) -> 0, or -1 with an
+exception set."""
 
 
 struct BfApi:
