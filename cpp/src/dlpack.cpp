@@ -59,6 +59,15 @@ constexpr size_t kPooledSize = sizeof(DLPackExport) + 2 * sizeof(int64_t) * kPoo
 DLPackExport *pool[16];
 int pool_count = 0;
 
+// The strides, in elements, of a C-contiguous tensor of `shape`.
+void c_order_strides(const int64_t *shape, int ndim, int64_t *strides) {
+  int64_t step = 1;
+  for (int d = ndim - 1; d >= 0; --d) {
+    strides[d] = step;
+    step *= shape[d];
+  }
+}
+
 // A block for a tensor of `ndim` dimensions (GIL held); NULL when out of memory.
 DLPackExport *alloc_export(int ndim) {
   if (ndim <= kPooledDims && pool_count > 0) return pool[--pool_count];
@@ -311,19 +320,11 @@ DLPackExport *make_tensor(PyObject *self, const DLPackRequest &req) {
       free_export(ex);
       return nullptr;
     }
-    int64_t step = 1;
-    for (int d = ndim - 1; d >= 0; --d) {
-      strides[d] = step;
-      step *= shape[d];
-    }
+    c_order_strides(shape, ndim, strides);
     PyBuffer_Release(&ex->view);
     ex->view.obj = nullptr;
   } else if (view.strides == nullptr) {  // exporters may leave C-contiguous strides implicit
-    int64_t step = 1;
-    for (int d = ndim - 1; d >= 0; --d) {
-      strides[d] = step;
-      step *= shape[d];
-    }
+    c_order_strides(shape, ndim, strides);
   } else {
     for (int d = 0; d < ndim; ++d) {
       if (view.strides[d] % itemsize != 0) {
@@ -423,12 +424,9 @@ int exchange_allocate(DLTensor *prototype, DLManagedTensorVersioned **out, void 
     set_error(error_ctx, "MemoryError", "out of memory allocating a DLPack tensor");
     return -1;
   }
-  int64_t *shape = ex->dims, *strides = ex->dims + ndim, step = 1;
-  for (int d = ndim - 1; d >= 0; --d) {
-    shape[d] = prototype->shape[d];
-    strides[d] = step;
-    step *= shape[d];
-  }
+  int64_t *shape = ex->dims, *strides = ex->dims + ndim;
+  for (int d = 0; d < ndim; ++d) shape[d] = prototype->shape[d];
+  c_order_strides(shape, ndim, strides);
   auto &m = ex->tensor.versioned;
   m.version = DLPackVersion{kDLPackMajor, kDLPackMinor};
   m.manager_ctx = ex;
