@@ -558,6 +558,16 @@ def _read_capsule() raises -> RawPointer:
 
 
 def _init_api() -> Optional[RawPointer]:
+    """Creates the process-wide record of the table (once per process), and
+    undoes what starting Mojo's Python interop did to the process
+    environment (`bufferable.mojo_runtime`: children would otherwise start
+    the wrong interpreter)."""
+    try:
+        _ = Python.import_module(
+            "bufferable.mojo_runtime"
+        ).restore_environment()
+    except:
+        pass  # no bufferable package: _read_capsule says so below
     try:
         return _read_capsule()
     except:

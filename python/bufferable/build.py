@@ -31,8 +31,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Iterator, Sequence
 
+from .mojo_runtime import loading_mojo_extension
+
 __all__ = [
     "MojoBuildError",
+    "MojoExtensionLoader",
     "OutputDirectoryError",
     "build",
     "build_inputs",
@@ -491,6 +494,16 @@ def cached_build(
     return target
 
 
+class MojoExtensionLoader(importlib.machinery.ExtensionFileLoader):
+    """The loader of a Mojo-built extension: creates the module inside
+    :func:`bufferable.mojo_runtime.loading_mojo_extension`, so that the load starts no Python
+    discovery child and leaves the process environment as it was."""
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        with loading_mojo_extension():
+            return super().create_module(spec)
+
+
 def load_extension(path: str | os.PathLike[str], name: str) -> ModuleType:
     """Import the extension module file ``path`` as ``name`` (once per process).
 
@@ -512,7 +525,7 @@ def load_extension(path: str | os.PathLike[str], name: str) -> ModuleType:
     loaded = sys.modules.get(name)
     if loaded is not None:
         return loaded
-    loader = importlib.machinery.ExtensionFileLoader(name, str(path))
+    loader = MojoExtensionLoader(name, str(path))
     spec = importlib.util.spec_from_file_location(name, str(path), loader=loader)
     if spec is None:
         raise ImportError(f"{path}: not loadable as the extension module {name!r}", name=name)

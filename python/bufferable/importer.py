@@ -31,7 +31,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Sequence
 
-from .build import MojoBuildError, OutputDirectoryError, cached_build, user_cache_dir
+from .build import (
+    MojoBuildError,
+    MojoExtensionLoader,
+    OutputDirectoryError,
+    cached_build,
+    user_cache_dir,
+)
 
 __all__ = ["MojoFinder", "cache_dir_for", "install", "uninstall"]
 
@@ -89,7 +95,7 @@ class MojoFinder(importlib.abc.MetaPathFinder):
                     name=fullname,
                     path=str(source),
                 ) from error
-            loader = importlib.machinery.ExtensionFileLoader(fullname, str(extension))
+            loader = MojoExtensionLoader(fullname, str(extension))
             spec = importlib.util.spec_from_file_location(fullname, str(extension), loader=loader)
             return spec
         return None
