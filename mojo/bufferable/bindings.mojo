@@ -14,6 +14,7 @@ value once the new one is made (a failed `__init__` keeps the old one).
 """
 
 from std.ffi import c_char, c_int
+from std.memory import Layout
 from std.sys.info import size_of
 from std.python import Python, PythonObject
 from std.python.bindings import PythonModuleBuilder, PythonTypeBuilder
@@ -227,7 +228,7 @@ def _init_guards() -> Pointer[List[_InitGuard], MutUntrackedOrigin]:
     `finalize_module`)."""
     var word = static_word["bufferable_init_guards"]()
     if word[] == 0:
-        var guards = alloc[List[_InitGuard]](1)
+        var guards = alloc(Layout[List[_InitGuard]](count=1)).unsafe_leak()
         guards.unsafe_write(List[_InitGuard]())
         word[] = Int(guards)
     return Pointer[List[_InitGuard], MutUntrackedOrigin](
@@ -409,7 +410,7 @@ def _leak_static(text: String) -> StaticString:
     """A NUL-terminated copy of `text` that lives for the rest of the process
     (CPython keeps pointing at a heap type's spec name)."""
     var n = text.byte_length()
-    var p = alloc[UInt8](n + 1)
+    var p = alloc(Layout[UInt8](count=n + 1)).unsafe_leak()
     var src = text.unsafe_ptr()
     for i in range(n):
         p[unsafe_offset=i] = src[unsafe_offset=i]

@@ -131,7 +131,7 @@ struct _OwnedMemory(Movable):
             )
         self._address = address
 
-    def __del__(deinit self):
+    def __deinit__(deinit self):
         external_call["free", NoneType](self._address)
 
     def address(self) -> Int:
