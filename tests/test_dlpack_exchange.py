@@ -108,6 +108,20 @@ def test_allocator_makes_a_c_contiguous_cpu_tensor():
     assert errors == [(b"BufferError", b"bufferable allocates CPU memory only")]
 
 
+@pytest.mark.parametrize("bits, lanes", [(0, 1), (32, 0), (0, 0)])
+def test_allocator_refuses_a_data_type_without_a_size(bits, lanes):
+    api = exchange_api(Producer((1,), "B"))
+    shape = (ctypes.c_int64 * 1)(4)
+    prototype = DLTensor(None, 1, 0, 1, DLDataType(2, bits, lanes), shape, None, 0)
+    out = ctypes.POINTER(DLManagedTensorVersioned)()
+    errors = []
+    set_error = _SetError(lambda ctx, kind, message: errors.append((kind, message)))
+    assert api.managed_tensor_allocator(ctypes.byref(prototype), ctypes.byref(out), None, set_error) == -1
+    assert not out
+    assert errors == [(b"BufferError", f"a DLPack data type of {bits} bits and {lanes} lanes has no "
+                                       "size".encode())]
+
+
 def test_to_py_object_refuses_and_frees_the_stolen_tensor():
     p = Producer((2,), "f")
     api = exchange_api(p)

@@ -26,6 +26,7 @@
 //   the DLTensor and in __dlpack_device__.
 #include "dlpack.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -405,9 +406,14 @@ int exchange_allocate(DLTensor *prototype, DLManagedTensorVersioned **out, void 
   const int ndim = prototype->ndim;
   int64_t nbytes = ((int64_t) prototype->dtype.bits * prototype->dtype.lanes + 7) / 8;
   const char *problem = nullptr;
+  char text[80];
   if (prototype->device.device_type != BF_DEVICE_CPU)
     problem = "bufferable allocates CPU memory only";
-  else if (ndim < 0 || ndim > BF_MAX_NDIM)
+  else if (prototype->dtype.bits == 0 || prototype->dtype.lanes == 0) {
+    std::snprintf(text, sizeof text, "a DLPack data type of %u bits and %u lanes has no size",
+                  (unsigned) prototype->dtype.bits, (unsigned) prototype->dtype.lanes);
+    problem = text;
+  } else if (ndim < 0 || ndim > BF_MAX_NDIM)
     problem = "ndim outside 0..64";
   for (int d = 0; problem == nullptr && d < ndim; ++d)
     if (prototype->shape[d] < 0 || __builtin_mul_overflow(nbytes, prototype->shape[d], &nbytes))
