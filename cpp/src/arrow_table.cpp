@@ -179,15 +179,8 @@ int install_table_interop(PyObject *type, BfDescribeTable describe_fn, BfRelease
   int rc = PyObject_SetAttrString(type, "__bufferable_table__", capsule);
   Py_DECREF(capsule);
   if (rc != 0) return -1;
-  auto *tp = reinterpret_cast<PyTypeObject *>(type);
-  for (PyMethodDef *def = table_methods; def->ml_name != nullptr; ++def) {
-    PyObject *descr = PyDescr_NewMethod(tp, def);
-    if (descr == nullptr) return -1;
-    rc = PyObject_SetAttrString(type, def->ml_name, descr);
-    Py_DECREF(descr);
-    if (rc != 0) return -1;
-  }
-  return 0;
+  if (install_methods(type, table_methods) != 0) return -1;
+  return install_methods(type, table_python_methods);
 }
 
 }  // namespace bf

@@ -77,7 +77,13 @@ int parse_format(const char *format, BfFormatInfo *out);
 void bind_format(nb::module_ &m);
 
 // interop_methods.cpp: the DLPack and Arrow methods for any buffer-exporting type.
+// install_methods adds a NULL-terminated table's methods to a type; a __repr__ is left out when
+// the type binds one of its own (anything but the wrapper CPython makes for a tp_repr slot).
 int install_interop(PyObject *type);
+int install_methods(PyObject *type, PyMethodDef *methods);
+// python_methods.cpp: __repr__ and __reduce_ex__, delegated to bufferable.exports.
+extern PyMethodDef buffer_python_methods[];
+extern PyMethodDef table_python_methods[];
 void bind_interop(nb::module_ &m);
 
 // dlpack.cpp / arrow.cpp, consumer side: a foreign export as an acquisition (see bufferable.h).

@@ -1,9 +1,13 @@
 // interop_methods.cpp -- gives a type that exports the buffer protocol the DLPack and Arrow
 // methods (__dlpack__, __dlpack_device__, __arrow_c_schema__, __arrow_c_array__,
-// __arrow_c_stream__). They are plain C functions over the type's own buffer export, so
-// installing them is all a producer does: the testing Producer and Mojo's Bufferable types (through BfApi.install_interop) share them.
+// __arrow_c_stream__), and the Python-written __repr__ and __reduce_ex__ (python_methods.cpp).
+// They are plain C functions over the type's own buffer export, so installing them is all a
+// producer does: the testing Producer and Mojo's Bufferable types (through
+// BfApi.install_interop) share them.
 #include "arrow.h"
 #include "dlpack.h"
+
+#include <cstring>
 
 namespace bf {
 namespace {
@@ -44,14 +48,26 @@ int install_interop(PyObject *type) {
                  type);
     return -1;
   }
-  for (PyMethodDef *def = interop_methods; def->ml_name != nullptr; ++def) {
+  if (install_methods(type, interop_methods) != 0 ||
+      install_methods(type, buffer_python_methods) != 0)
+    return -1;
+  return install_exchange_api(type);
+}
+
+int install_methods(PyObject *type, PyMethodDef *methods) {
+  auto *tp = reinterpret_cast<PyTypeObject *>(type);
+  for (PyMethodDef *def = methods; def->ml_name != nullptr; ++def) {
+    if (std::strcmp(def->ml_name, "__repr__") == 0) {
+      PyObject *own = PyDict_GetItemString(tp->tp_dict, "__repr__");  // borrowed
+      if (own != nullptr && !Py_IS_TYPE(own, &PyWrapperDescr_Type)) continue;
+    }
     PyObject *descr = PyDescr_NewMethod(tp, def);
     if (descr == nullptr) return -1;
     int rc = PyObject_SetAttrString(type, def->ml_name, descr);
     Py_DECREF(descr);
     if (rc != 0) return -1;
   }
-  return install_exchange_api(type);
+  return 0;
 }
 
 void bind_interop(nb::module_ &m) {
