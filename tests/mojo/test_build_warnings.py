@@ -14,7 +14,7 @@ from bufferable.build import compiler_environment, extension_suffix, find_mojo, 
 from bufferable.demo.build import EXTENSION_ROOT, MOJO_SOURCE_DIR
 from test_readme_example import readme_block
 
-README_MOJO_BLOCKS = ["grid.mojo", "particles.mojo", "trades.mojo"]
+README_MOJO_BLOCKS = ["grid.mojo", "particles.mojo", "trades.mojo", "matrix.mojo"]
 
 
 def compiler_output(source, output, *include) -> str:

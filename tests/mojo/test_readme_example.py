@@ -1,5 +1,7 @@
 """The README's worked example is real: build its Mojo block, run its Python block, and check that
 every `print(...)  # expected` line prints what its comment says."""
+from __future__ import annotations
+
 import re
 import shutil
 import subprocess
@@ -20,17 +22,25 @@ def readme_block(marker: str) -> str:
     return match.group(1)
 
 
-def run_readme_example(tmp_path, cache_dir, mojo_marker: str, python_marker: str, *,
-                       comment_ends_at_colon: bool = False) -> None:
-    """Build the README's Mojo block `mojo_marker` (cached in `cache_dir`), run its Python block
-    `python_marker` beside it, and check that each `print(...)  # expected` line printed what its
-    comment says (only up to a ':' when `comment_ends_at_colon`: the rest is prose)."""
-    source = tmp_path / mojo_marker
+def build_readme_module(folder: Path, cache_dir: Path, mojo_marker: str) -> Path:
+    """Build the README's Mojo block `mojo_marker` (cached in `cache_dir`) into `folder` as
+    `<stem><EXT_SUFFIX>`, where `python -m bufferable build` leaves it; returns that path."""
+    source = folder / mojo_marker
     source.write_text(readme_block(mojo_marker))
+    target = folder / f"{source.stem}{extension_suffix()}"
+    shutil.copy(cached_build(source, cache_dir), target)
+    return target
+
+
+def run_readme_example(tmp_path, cache_dir, mojo_markers: str | tuple[str, ...],
+                       python_marker: str, *, comment_ends_at_colon: bool = False) -> None:
+    """Build the README's Mojo blocks `mojo_markers` (cached in `cache_dir`), run its Python block
+    `python_marker` beside them, and check that each `print(...)  # expected` line printed what
+    its comment says (only up to a ':' when `comment_ends_at_colon`: the rest is prose)."""
+    for marker in (mojo_markers,) if isinstance(mojo_markers, str) else mojo_markers:
+        build_readme_module(tmp_path, cache_dir, marker)
     script = tmp_path / python_marker
     script.write_text(readme_block(python_marker))
-    built = cached_build(source, cache_dir)
-    shutil.copy(built, tmp_path / f"{source.stem}{extension_suffix()}")
 
     run = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
                          text=True, env=compiler_environment(), timeout=120)
@@ -53,3 +63,7 @@ def test_readme_records_example(tmp_path, mojo_cache_dir):
 
 def test_readme_tables_example(tmp_path, mojo_cache_dir):
     run_readme_example(tmp_path, mojo_cache_dir, "trades.mojo", "use_trades.py")
+
+
+def test_readme_pickling_example(tmp_path, mojo_cache_dir):
+    run_readme_example(tmp_path, mojo_cache_dir, ("grid.mojo", "matrix.mojo"), "use_matrix.py")
