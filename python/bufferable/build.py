@@ -153,10 +153,12 @@ def extension_suffix() -> str:
 
 def _module_name(source: Path) -> str:
     name = source.stem
-    if not name.isidentifier():
+    # Python would take any identifier (PyInitU_ for a non-ASCII one); Mojo compiles only ASCII ones
+    if not (name.isascii() and name.isidentifier()):
         raise ValueError(
-            f"{source.name}: the module name {name!r} is not a Python identifier "
-            "(the extension must define PyInit_<name>)"
+            f"{source.name}: the module name {name!r} is not an ASCII Python identifier "
+            "(letters, digits and _, not starting with a digit: the extension must define "
+            "PyInit_<name>)"
         )
     return name
 
@@ -205,11 +207,14 @@ def build(
     meanwhile never sees half a file.
 
     Returns the path of the built extension. Raises FileNotFoundError (no source or no compiler),
-    ValueError (a stem that is not a Python identifier), OutputDirectoryError (the output's
+    IsADirectoryError (``source`` is a directory), ValueError (not a ``.mojo`` file, or a stem
+    that is not an ASCII Python identifier), OutputDirectoryError (the output's
     directory cannot be created or written) or MojoBuildError (the compiler's message, or a
     library that defines no ``PyInit_<stem>``).
     """
     source = Path(source).resolve()
+    if source.is_dir():
+        raise IsADirectoryError(f"{source} is a directory, not a .mojo file")
     if not source.is_file():
         raise FileNotFoundError(f"no such Mojo source: {source}")
     if source.suffix != ".mojo":
