@@ -324,40 +324,75 @@ def _check_pyinit(source: Path, library: Path, name: str) -> None:
 
 _SOURCE_SUFFIXES = (".mojo", ".🔥")
 _PRECOMPILED_SUFFIXES = (".mojoc", ".mojopkg")
-# "import a.b as c, d" and "from .a.b import (x, y)", at any indentation (imports inside functions
-# count); comments and strings that look like imports can only add inputs, never lose one.
-_IMPORT = re.compile(r"^[ \t]*import[ \t]+([^#\n]+)", re.M)
-_FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.*)([A-Za-z_][\w.]*)?[ \t]+import\b", re.M)
+# Mojo's tokens as far as imports need them: strings, comments and line continuations (skipped:
+# an import in a string or a comment is none), brackets (a newline inside them does not end a
+# statement), what ends a statement (a newline, `;`, the `:` before a one-line body) and the words
+# of an import statement. Anything else (a string prefix, an operator) is passed over or is a word
+# no import statement starts with.
+_STRING = (r""""{3}(?:\\.|[^\\])*?"{3}|'{3}(?:\\.|[^\\])*?'{3}"""
+           r"""|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'""")
+_TOKEN = re.compile(
+    rf"(?P<skip>{_STRING}|#[^\n]*|\\\r?\n)|(?P<open>[(\[{{])|(?P<close>[)\]}}])|(?P<end>[\n;:])"
+    r"|(?P<word>\w+|[.,])"
+)
+
+
+def _statements(text: str) -> Iterator[list[str]]:
+    """The statements of a Mojo source, each as its words (names, keywords, "." and ",")."""
+    depth, words = 0, []
+    for token in _TOKEN.finditer(text):
+        kind = token.lastgroup
+        if kind == "open":
+            depth += 1
+        elif kind == "close":
+            depth = max(depth - 1, 0)
+        elif kind == "word":
+            words.append(token.group())
+        elif kind == "end" and depth == 0 and words:
+            yield words
+            words = []
+    if words:
+        yield words
+
+
+def _first_words(words: list[str]) -> list[str]:
+    """The first word of each ","-separated item: the names ``a . b as c , d`` imports."""
+    return [item.split()[0] for item in " ".join(words).split(",") if item.split()]
 
 
 def _imports(path: Path) -> Iterator[tuple[Path | None, str]]:
     """What ``path`` imports: (None, top-level name) for a name looked up on the search path,
-    (directory, name) for a relative import (name "" for the whole directory)."""
+    (directory, name) for a relative import. Every import statement counts: after a ``;``, inside
+    a function, over several lines (in parentheses or after a backslash)."""
     try:
         text = path.read_text(errors="replace")
     except OSError:
         return
-    for match in _IMPORT.finditer(text):
-        for item in match.group(1).split(","):
-            words = item.split()
-            if words:
-                yield None, words[0].split(".")[0]
-    for match in _FROM_IMPORT.finditer(text):
-        dots, module = match.group(1), match.group(2) or ""
-        if not dots:
+    for words in _statements(text):
+        if words[0] == "import":  # import a.b as c, d
+            yield from ((None, name) for name in _first_words(words[1:]))
+        elif words[0] == "from" and "import" in words:  # from ..a.b import (x as y, z)
+            at = words.index("import")
+            dotted = "".join(words[1:at])
+            module = dotted.lstrip(".").split(".")[0]
+            dots = len(dotted) - len(dotted.lstrip("."))
+            if not dots:
+                if module:
+                    yield None, module
+                continue
+            # relative (Mojo allows them inside packages only): from the file's directory up
+            base = path.parent
+            for _ in range(dots - 1):
+                base = base.parent
             if module:
-                yield None, module.split(".")[0]
-            continue
-        base = path.parent
-        for _ in range(len(dots) - 1):
-            base = base.parent
-        yield base, module.split(".")[0]
+                yield base, module
+            else:  # from . import x, y: the package's __init__, or modules and packages beside it
+                yield base, "__init__"
+                yield from ((base, name) for name in _first_words(words[at + 1 :]))
 
 
 def _module_files(directory: Path, name: str) -> list[Path]:
     """The files of the module or package ``name`` in ``directory`` (none if it is not there)."""
-    if not name:
-        return sorted(p for p in directory.iterdir() if p.suffix in _SOURCE_SUFFIXES and p.is_file())
     found: list[Path] = []
     package = directory / name
     if any((package / f"__init__{suffix}").is_file() for suffix in _SOURCE_SUFFIXES):
