@@ -6,7 +6,9 @@ directory on the import path and checks that it defines ``PyInit_<stem>``; ``cac
 does the same into a cache keyed by a hash of an explicit list of inputs (``build_inputs()``: the
 source, the local modules and packages it imports, the bufferable Mojo package) plus the compiler
 and the flags, which is what :mod:`bufferable.importer`, the demo, the benchmarks and the test
-suite use; ``user_cache_dir()`` is where they keep builds that have no place of their own.
+suite use; ``user_cache_dir()`` is where they keep builds that have no place of their own. A
+cache folder is used only if you own it and no one else can write to it, a cached build only if
+the same holds for it (``private_directory()``, ``trusted_build()``).
 
 A Mojo-built extension references the Mojo runtime libraries by absolute path (a RUNPATH into the
 environment whose ``mojo`` built it), so build in the environment that will import the module:
@@ -15,6 +17,7 @@ never inside pip's isolated build environment, which is deleted after the instal
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import importlib.machinery
 import importlib.metadata
@@ -22,6 +25,7 @@ import importlib.util
 import os
 import re
 import shutil
+import stat
 import struct
 import subprocess
 import sys
@@ -44,6 +48,8 @@ __all__ = [
     "extension_suffix",
     "find_mojo",
     "mojo_path",
+    "private_directory",
+    "trusted_build",
     "user_cache_dir",
 ]
 
@@ -64,7 +70,9 @@ class MojoBuildError(RuntimeError):
 
 class OutputDirectoryError(OSError):
     """The directory an extension is written to (an output or cache directory) cannot be created
-    or written; ``errno`` is that of the underlying error, which is the ``__cause__``."""
+    or written, or a cache directory is not private (:func:`private_directory`); ``errno`` is that
+    of the underlying error, which is the ``__cause__`` (EPERM for a cache directory that is not
+    private)."""
 
 
 def user_cache_dir(kind: str) -> Path:
@@ -75,7 +83,8 @@ def user_cache_dir(kind: str) -> Path:
     ``<environment>`` is a short hash of this Python environment (``sys.prefix``). One directory
     per environment: a build is tied to the Mojo runtime of the environment that made it, and
     :func:`cached_build` removes a module's older builds from its directory, so two environments
-    sharing one directory would evict each other's builds. Nothing is created here.
+    sharing one directory would evict each other's builds. Nothing is created here:
+    :func:`cached_build` makes it (and its parents) private, or refuses one that is not.
     """
     base = os.environ.get("BUFFERABLE_CACHE") or os.path.join(
         os.path.expanduser("~"), ".cache", "bufferable"
@@ -477,6 +486,66 @@ def content_hash(
     return digest.hexdigest()[:20]
 
 
+def _not_private(status: os.stat_result) -> str | None:
+    """Why a file or folder with ``status`` may hold someone else's code (None: it cannot): it is
+    another user's, or its group or others can write to it."""
+    if status.st_uid != os.geteuid():
+        return f"it is owned by uid {status.st_uid}, not by you (uid {os.geteuid()})"
+    if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"its group or others can write to it (mode {stat.S_IMODE(status.st_mode):04o})"
+    return None
+
+
+def private_directory(path: str | os.PathLike[str]) -> Path:
+    """Make the cache folder ``path``, and the parents it lacks, each readable and writable by you
+    alone (0700), or check the folder that is there: a cache folder is used only if you own it and
+    no one else can write to it, since whoever can write to it chooses what a build loads.
+
+    Returns:
+        Its real path (symlinks resolved once: a link changed afterwards does not move it).
+
+    Raises:
+        OutputDirectoryError: It cannot be made, is not a folder, you cannot write to it, or it is
+            not private (errno EPERM: another user owns it, or its group or others can write).
+    """
+    path = Path(os.path.abspath(path))
+    try:
+        for directory in reversed([path, *path.parents]):
+            if not directory.is_dir():
+                try:
+                    os.mkdir(directory, 0o700)
+                except FileExistsError:  # made meanwhile, or not a folder: checked below
+                    pass
+        real = Path(os.path.realpath(path))
+        status = real.stat()
+    except OSError as error:
+        raise _unwritable(path, error) from error
+    reason: str | None
+    if not stat.S_ISDIR(status.st_mode):
+        reason, code = "it is not a folder", errno.ENOTDIR
+    else:
+        reason, code = _not_private(status), errno.EPERM
+        if reason is None and not os.access(real, os.W_OK | os.X_OK):
+            reason, code = "you cannot write to it", errno.EACCES
+    if reason is None:
+        return real
+    refused = OutputDirectoryError(f"{path} is not usable as a private cache folder: {reason}")
+    refused.errno = code
+    raise refused
+
+
+def trusted_build(path: str | os.PathLike[str]) -> bool:
+    """Whether the cached build ``path`` may be loaded: it is a file you own that no one else can
+    write to, in a folder of which the same holds (anyone who can write to either could have put
+    their code there). :func:`cached_build` rebuilds over a build that is not trusted."""
+    try:
+        status, folder = os.stat(path), os.stat(Path(path).parent)
+    except OSError:
+        return False
+    return (stat.S_ISREG(status.st_mode) and _not_private(status) is None
+            and _not_private(folder) is None)
+
+
 def cached_path(
     source: str | os.PathLike[str],
     cache_dir: str | os.PathLike[str] | None = None,
@@ -486,14 +555,32 @@ def cached_path(
 ) -> Path:
     """Where :func:`cached_build` keeps (or would put) the build of ``source``.
 
-    The file exists if and only if an up-to-date build is cached, so a caller can tell a user that
-    a (slow) compilation is about to start. Same arguments as :func:`cached_build`.
+    An up-to-date build is cached if and only if the file exists and :func:`trusted_build` holds
+    for it, so a caller can tell a user that a (slow) compilation is about to start. Same
+    arguments as :func:`cached_build`; nothing is created or checked here.
     """
     source = Path(source).resolve()
     name = _module_name(source)
     directory = Path(cache_dir) if cache_dir is not None else source.parent / "__mojocache__"
     key = content_hash(source, inputs, include=include)
     return directory / f"{name}.{key}{extension_suffix()}"
+
+
+#: How many times :func:`cached_build` compiles while the inputs keep changing under the compiler.
+_ATTEMPTS = 3
+
+
+def _inputs_state(
+    source: Path,
+    inputs: Sequence[str | os.PathLike[str]] | None,
+    include: Sequence[str | os.PathLike[str]],
+) -> tuple[str, list[tuple[Path, int, int, int, int]]]:
+    """The cache key of a build of ``source`` and each input's inode, size, modification and
+    change times, taken before it is hashed: a write during the hashing shows next time."""
+    files = build_inputs(source, include) if inputs is None else [Path(p).resolve() for p in inputs]
+    stamps = [(p, s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns)
+              for p in files for s in [p.stat()]]
+    return content_hash(source, files, include=include), stamps
 
 
 def cached_build(
@@ -512,23 +599,54 @@ def cached_build(
     rebuilds it, and a change to any other file does not. Older entries for the same module are
     removed after a successful build.
 
+    Whose code is loaded: ``cache_dir`` is made or checked by :func:`private_directory` (used
+    only if you own it and no one else can write to it), and a cached build is used only if the
+    same holds for it (:func:`trusted_build`); any other file of that name is rebuilt over,
+    atomically. A build is stored only under the key of the inputs it was compiled from: if an
+    input changes while the compiler runs, which version it read is unknown, so the build is
+    dropped and made again from the new inputs.
+
     Raises:
-        OutputDirectoryError: ``cache_dir`` cannot be created or written.
-        FileNotFoundError, ValueError, MojoBuildError: as :func:`build`.
+        OutputDirectoryError: ``cache_dir`` cannot be created or written, or is not private.
+        MojoBuildError: The compiler's message, or the inputs changed during every attempt.
+        FileNotFoundError, IsADirectoryError, ValueError: as :func:`build`.
     """
     source = Path(source).resolve()
     name = _module_name(source)
-    target = cached_path(source, cache_dir, include=include, inputs=inputs)
-    if target.is_file():
-        return target
-    build(source, target, include=include)
-    for stale in target.parent.glob(f"{name}.*{extension_suffix()}"):
-        if stale != target:
+    default = source.parent / "__mojocache__"
+    directory = private_directory(default if cache_dir is None else cache_dir)
+    for _ in range(_ATTEMPTS):
+        key, stamps = _inputs_state(source, inputs, include)
+        target = directory / f"{name}.{key}{extension_suffix()}"
+        if trusted_build(target):
+            return target
+        try:
+            scratch = tempfile.TemporaryDirectory(prefix=".mojo-cache-", dir=directory)
+        except OSError as error:
+            raise _unwritable(directory, error) from error
+        with scratch as tmp:
+            built = build(source, tmp + os.sep, include=include)
             try:
-                stale.unlink()
-            except OSError:  # another process may be using or removing it
-                pass
-    return target
+                changed = _inputs_state(source, inputs, include) != (key, stamps)
+            except OSError:  # an input was removed meanwhile
+                changed = True
+            if changed:  # the compiler read one version of them or another: build again
+                continue
+            built.chmod(stat.S_IMODE(built.stat().st_mode) & ~0o022)  # whatever the umask
+            try:
+                os.replace(built, target)
+            except OSError as error:
+                raise _unwritable(directory, error) from error
+        for stale in directory.glob(f"{name}.*{extension_suffix()}"):
+            if stale != target:
+                try:
+                    stale.unlink()
+                except OSError:  # another process may be using or removing it
+                    pass
+        return target
+    message = (f"{source}: its inputs changed while each of {_ATTEMPTS} builds ran, so none of "
+               "them is known to be the build of one version; nothing was cached")
+    raise MojoBuildError(message, source=source, output=message)
 
 
 def load_extension(path: str | os.PathLike[str], name: str) -> ModuleType:
