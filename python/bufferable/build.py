@@ -6,7 +6,9 @@ directory on the import path and checks that it defines ``PyInit_<stem>``; ``cac
 does the same into a cache keyed by a hash of an explicit list of inputs (``build_inputs()``: the
 source, the local modules and packages it imports, the bufferable Mojo package) plus the compiler
 and the flags, which is what :mod:`bufferable.importer`, the demo, the benchmarks and the test
-suite use; ``user_cache_dir()`` is where they keep builds that have no place of their own.
+suite use; ``user_cache_dir()`` is where they keep builds that have no place of their own. A
+cache folder is used only if you own it and no one else can write to it, a cached build only if
+the same holds for it (``private_directory()``, ``trusted_build()``).
 
 A Mojo-built extension references the Mojo runtime libraries by absolute path (a RUNPATH into the
 environment whose ``mojo`` built it), so build in the environment that will import the module:
@@ -15,6 +17,7 @@ never inside pip's isolated build environment, which is deleted after the instal
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import importlib.machinery
 import importlib.metadata
@@ -22,6 +25,7 @@ import importlib.util
 import os
 import re
 import shutil
+import stat
 import struct
 import subprocess
 import sys
@@ -47,6 +51,8 @@ __all__ = [
     "extension_suffix",
     "find_mojo",
     "mojo_path",
+    "private_directory",
+    "trusted_build",
     "user_cache_dir",
 ]
 
@@ -67,7 +73,9 @@ class MojoBuildError(RuntimeError):
 
 class OutputDirectoryError(OSError):
     """The directory an extension is written to (an output or cache directory) cannot be created
-    or written; ``errno`` is that of the underlying error, which is the ``__cause__``."""
+    or written, or a cache directory is not private (:func:`private_directory`); ``errno`` is that
+    of the underlying error, which is the ``__cause__`` (EPERM for a cache directory that is not
+    private)."""
 
 
 def user_cache_dir(kind: str) -> Path:
@@ -78,7 +86,8 @@ def user_cache_dir(kind: str) -> Path:
     ``<environment>`` is a short hash of this Python environment (``sys.prefix``). One directory
     per environment: a build is tied to the Mojo runtime of the environment that made it, and
     :func:`cached_build` removes a module's older builds from its directory, so two environments
-    sharing one directory would evict each other's builds. Nothing is created here.
+    sharing one directory would evict each other's builds. Nothing is created here:
+    :func:`cached_build` makes it (and its parents) private, or refuses one that is not.
     """
     base = os.environ.get("BUFFERABLE_CACHE") or os.path.join(
         os.path.expanduser("~"), ".cache", "bufferable"
@@ -156,10 +165,12 @@ def extension_suffix() -> str:
 
 def _module_name(source: Path) -> str:
     name = source.stem
-    if not name.isidentifier():
+    # Python would take any identifier (PyInitU_ for a non-ASCII one); Mojo compiles only ASCII ones
+    if not (name.isascii() and name.isidentifier()):
         raise ValueError(
-            f"{source.name}: the module name {name!r} is not a Python identifier "
-            "(the extension must define PyInit_<name>)"
+            f"{source.name}: the module name {name!r} is not an ASCII Python identifier "
+            "(letters, digits and _, not starting with a digit: the extension must define "
+            "PyInit_<name>)"
         )
     return name
 
@@ -208,11 +219,14 @@ def build(
     meanwhile never sees half a file.
 
     Returns the path of the built extension. Raises FileNotFoundError (no source or no compiler),
-    ValueError (a stem that is not a Python identifier), OutputDirectoryError (the output's
+    IsADirectoryError (``source`` is a directory), ValueError (not a ``.mojo`` file, or a stem
+    that is not an ASCII Python identifier), OutputDirectoryError (the output's
     directory cannot be created or written) or MojoBuildError (the compiler's message, or a
     library that defines no ``PyInit_<stem>``).
     """
     source = Path(source).resolve()
+    if source.is_dir():
+        raise IsADirectoryError(f"{source} is a directory, not a .mojo file")
     if not source.is_file():
         raise FileNotFoundError(f"no such Mojo source: {source}")
     if source.suffix != ".mojo":
@@ -322,40 +336,75 @@ def _check_pyinit(source: Path, library: Path, name: str) -> None:
 
 _SOURCE_SUFFIXES = (".mojo", ".🔥")
 _PRECOMPILED_SUFFIXES = (".mojoc", ".mojopkg")
-# "import a.b as c, d" and "from .a.b import (x, y)", at any indentation (imports inside functions
-# count); comments and strings that look like imports can only add inputs, never lose one.
-_IMPORT = re.compile(r"^[ \t]*import[ \t]+([^#\n]+)", re.M)
-_FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.*)([A-Za-z_][\w.]*)?[ \t]+import\b", re.M)
+# Mojo's tokens as far as imports need them: strings, comments and line continuations (skipped:
+# an import in a string or a comment is none), brackets (a newline inside them does not end a
+# statement), what ends a statement (a newline, `;`, the `:` before a one-line body) and the words
+# of an import statement. Anything else (a string prefix, an operator) is passed over or is a word
+# no import statement starts with.
+_STRING = (r""""{3}(?:\\.|[^\\])*?"{3}|'{3}(?:\\.|[^\\])*?'{3}"""
+           r"""|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'""")
+_TOKEN = re.compile(
+    rf"(?P<skip>{_STRING}|#[^\n]*|\\\r?\n)|(?P<open>[(\[{{])|(?P<close>[)\]}}])|(?P<end>[\n;:])"
+    r"|(?P<word>\w+|[.,])"
+)
+
+
+def _statements(text: str) -> Iterator[list[str]]:
+    """The statements of a Mojo source, each as its words (names, keywords, "." and ",")."""
+    depth, words = 0, []
+    for token in _TOKEN.finditer(text):
+        kind = token.lastgroup
+        if kind == "open":
+            depth += 1
+        elif kind == "close":
+            depth = max(depth - 1, 0)
+        elif kind == "word":
+            words.append(token.group())
+        elif kind == "end" and depth == 0 and words:
+            yield words
+            words = []
+    if words:
+        yield words
+
+
+def _first_words(words: list[str]) -> list[str]:
+    """The first word of each ","-separated item: the names ``a . b as c , d`` imports."""
+    return [item.split()[0] for item in " ".join(words).split(",") if item.split()]
 
 
 def _imports(path: Path) -> Iterator[tuple[Path | None, str]]:
     """What ``path`` imports: (None, top-level name) for a name looked up on the search path,
-    (directory, name) for a relative import (name "" for the whole directory)."""
+    (directory, name) for a relative import. Every import statement counts: after a ``;``, inside
+    a function, over several lines (in parentheses or after a backslash)."""
     try:
         text = path.read_text(errors="replace")
     except OSError:
         return
-    for match in _IMPORT.finditer(text):
-        for item in match.group(1).split(","):
-            words = item.split()
-            if words:
-                yield None, words[0].split(".")[0]
-    for match in _FROM_IMPORT.finditer(text):
-        dots, module = match.group(1), match.group(2) or ""
-        if not dots:
+    for words in _statements(text):
+        if words[0] == "import":  # import a.b as c, d
+            yield from ((None, name) for name in _first_words(words[1:]))
+        elif words[0] == "from" and "import" in words:  # from ..a.b import (x as y, z)
+            at = words.index("import")
+            dotted = "".join(words[1:at])
+            module = dotted.lstrip(".").split(".")[0]
+            dots = len(dotted) - len(dotted.lstrip("."))
+            if not dots:
+                if module:
+                    yield None, module
+                continue
+            # relative (Mojo allows them inside packages only): from the file's directory up
+            base = path.parent
+            for _ in range(dots - 1):
+                base = base.parent
             if module:
-                yield None, module.split(".")[0]
-            continue
-        base = path.parent
-        for _ in range(len(dots) - 1):
-            base = base.parent
-        yield base, module.split(".")[0]
+                yield base, module
+            else:  # from . import x, y: the package's __init__, or modules and packages beside it
+                yield base, "__init__"
+                yield from ((base, name) for name in _first_words(words[at + 1 :]))
 
 
 def _module_files(directory: Path, name: str) -> list[Path]:
     """The files of the module or package ``name`` in ``directory`` (none if it is not there)."""
-    if not name:
-        return sorted(p for p in directory.iterdir() if p.suffix in _SOURCE_SUFFIXES and p.is_file())
     found: list[Path] = []
     package = directory / name
     if any((package / f"__init__{suffix}").is_file() for suffix in _SOURCE_SUFFIXES):
@@ -440,6 +489,66 @@ def content_hash(
     return digest.hexdigest()[:20]
 
 
+def _not_private(status: os.stat_result) -> str | None:
+    """Why a file or folder with ``status`` may hold someone else's code (None: it cannot): it is
+    another user's, or its group or others can write to it."""
+    if status.st_uid != os.geteuid():
+        return f"it is owned by uid {status.st_uid}, not by you (uid {os.geteuid()})"
+    if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"its group or others can write to it (mode {stat.S_IMODE(status.st_mode):04o})"
+    return None
+
+
+def private_directory(path: str | os.PathLike[str]) -> Path:
+    """Make the cache folder ``path``, and the parents it lacks, each readable and writable by you
+    alone (0700), or check the folder that is there: a cache folder is used only if you own it and
+    no one else can write to it, since whoever can write to it chooses what a build loads.
+
+    Returns:
+        Its real path (symlinks resolved once: a link changed afterwards does not move it).
+
+    Raises:
+        OutputDirectoryError: It cannot be made, is not a folder, you cannot write to it, or it is
+            not private (errno EPERM: another user owns it, or its group or others can write).
+    """
+    path = Path(os.path.abspath(path))
+    try:
+        for directory in reversed([path, *path.parents]):
+            if not directory.is_dir():
+                try:
+                    os.mkdir(directory, 0o700)
+                except FileExistsError:  # made meanwhile, or not a folder: checked below
+                    pass
+        real = Path(os.path.realpath(path))
+        status = real.stat()
+    except OSError as error:
+        raise _unwritable(path, error) from error
+    reason: str | None
+    if not stat.S_ISDIR(status.st_mode):
+        reason, code = "it is not a folder", errno.ENOTDIR
+    else:
+        reason, code = _not_private(status), errno.EPERM
+        if reason is None and not os.access(real, os.W_OK | os.X_OK):
+            reason, code = "you cannot write to it", errno.EACCES
+    if reason is None:
+        return real
+    refused = OutputDirectoryError(f"{path} is not usable as a private cache folder: {reason}")
+    refused.errno = code
+    raise refused
+
+
+def trusted_build(path: str | os.PathLike[str]) -> bool:
+    """Whether the cached build ``path`` may be loaded: it is a file you own that no one else can
+    write to, in a folder of which the same holds (anyone who can write to either could have put
+    their code there). :func:`cached_build` rebuilds over a build that is not trusted."""
+    try:
+        status, folder = os.stat(path), os.stat(Path(path).parent)
+    except OSError:
+        return False
+    return (stat.S_ISREG(status.st_mode) and _not_private(status) is None
+            and _not_private(folder) is None)
+
+
 def cached_path(
     source: str | os.PathLike[str],
     cache_dir: str | os.PathLike[str] | None = None,
@@ -449,14 +558,32 @@ def cached_path(
 ) -> Path:
     """Where :func:`cached_build` keeps (or would put) the build of ``source``.
 
-    The file exists if and only if an up-to-date build is cached, so a caller can tell a user that
-    a (slow) compilation is about to start. Same arguments as :func:`cached_build`.
+    An up-to-date build is cached if and only if the file exists and :func:`trusted_build` holds
+    for it, so a caller can tell a user that a (slow) compilation is about to start. Same
+    arguments as :func:`cached_build`; nothing is created or checked here.
     """
     source = Path(source).resolve()
     name = _module_name(source)
     directory = Path(cache_dir) if cache_dir is not None else source.parent / "__mojocache__"
     key = content_hash(source, inputs, include=include)
     return directory / f"{name}.{key}{extension_suffix()}"
+
+
+#: How many times :func:`cached_build` compiles while the inputs keep changing under the compiler.
+_ATTEMPTS = 3
+
+
+def _inputs_state(
+    source: Path,
+    inputs: Sequence[str | os.PathLike[str]] | None,
+    include: Sequence[str | os.PathLike[str]],
+) -> tuple[str, list[tuple[Path, int, int, int, int]]]:
+    """The cache key of a build of ``source`` and each input's inode, size, modification and
+    change times, taken before it is hashed: a write during the hashing shows next time."""
+    files = build_inputs(source, include) if inputs is None else [Path(p).resolve() for p in inputs]
+    stamps = [(p, s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns)
+              for p in files for s in [p.stat()]]
+    return content_hash(source, files, include=include), stamps
 
 
 def cached_build(
@@ -475,23 +602,54 @@ def cached_build(
     rebuilds it, and a change to any other file does not. Older entries for the same module are
     removed after a successful build.
 
+    Whose code is loaded: ``cache_dir`` is made or checked by :func:`private_directory` (used
+    only if you own it and no one else can write to it), and a cached build is used only if the
+    same holds for it (:func:`trusted_build`); any other file of that name is rebuilt over,
+    atomically. A build is stored only under the key of the inputs it was compiled from: if an
+    input changes while the compiler runs, which version it read is unknown, so the build is
+    dropped and made again from the new inputs.
+
     Raises:
-        OutputDirectoryError: ``cache_dir`` cannot be created or written.
-        FileNotFoundError, ValueError, MojoBuildError: as :func:`build`.
+        OutputDirectoryError: ``cache_dir`` cannot be created or written, or is not private.
+        MojoBuildError: The compiler's message, or the inputs changed during every attempt.
+        FileNotFoundError, IsADirectoryError, ValueError: as :func:`build`.
     """
     source = Path(source).resolve()
     name = _module_name(source)
-    target = cached_path(source, cache_dir, include=include, inputs=inputs)
-    if target.is_file():
-        return target
-    build(source, target, include=include)
-    for stale in target.parent.glob(f"{name}.*{extension_suffix()}"):
-        if stale != target:
+    default = source.parent / "__mojocache__"
+    directory = private_directory(default if cache_dir is None else cache_dir)
+    for _ in range(_ATTEMPTS):
+        key, stamps = _inputs_state(source, inputs, include)
+        target = directory / f"{name}.{key}{extension_suffix()}"
+        if trusted_build(target):
+            return target
+        try:
+            scratch = tempfile.TemporaryDirectory(prefix=".mojo-cache-", dir=directory)
+        except OSError as error:
+            raise _unwritable(directory, error) from error
+        with scratch as tmp:
+            built = build(source, tmp + os.sep, include=include)
             try:
-                stale.unlink()
-            except OSError:  # another process may be using or removing it
-                pass
-    return target
+                changed = _inputs_state(source, inputs, include) != (key, stamps)
+            except OSError:  # an input was removed meanwhile
+                changed = True
+            if changed:  # the compiler read one version of them or another: build again
+                continue
+            built.chmod(stat.S_IMODE(built.stat().st_mode) & ~0o022)  # whatever the umask
+            try:
+                os.replace(built, target)
+            except OSError as error:
+                raise _unwritable(directory, error) from error
+        for stale in directory.glob(f"{name}.*{extension_suffix()}"):
+            if stale != target:
+                try:
+                    stale.unlink()
+                except OSError:  # another process may be using or removing it
+                    pass
+        return target
+    message = (f"{source}: its inputs changed while each of {_ATTEMPTS} builds ran, so none of "
+               "them is known to be the build of one version; nothing was cached")
+    raise MojoBuildError(message, source=source, output=message)
 
 
 class MojoExtensionLoader(importlib.machinery.ExtensionFileLoader):

@@ -11,9 +11,12 @@ The module must define ``@export def PyInit_mymod() abi("C") -> PythonObject``. 
 ``__mojocache__`` next to the source, keyed by a hash of the files the build reads (the source, the
 local modules and packages it imports, the bufferable Mojo package; see
 :func:`bufferable.build.build_inputs`), the compiler and the flags: an unchanged module imports at
-once, an edit of any of those files rebuilds it. When ``__mojocache__`` cannot be made the cache
-goes to :func:`bufferable.build.user_cache_dir` ("mojo"). A compile error, or a cache directory
-that cannot be written, raises ImportError saying so.
+once, an edit of any of those files rebuilds it. A cache folder is used only if you own it and no
+one else can write to it, a cached build only if the same holds for it: when ``__mojocache__``
+cannot be made or is not private (another user made it first in a shared folder, or its group or
+others can write to it) the cache goes to :func:`bufferable.build.user_cache_dir` ("mojo"), which
+is held to the same rule. A compile error, or a cache directory that cannot be written or is not
+private, raises ImportError saying so.
 
 Python modules and already compiled extensions of the same name win: this finder comes last on
 ``sys.meta_path``. ``install()`` / ``uninstall()`` add and remove it (importing this module installs
@@ -36,6 +39,7 @@ from .build import (
     MojoExtensionLoader,
     OutputDirectoryError,
     cached_build,
+    private_directory,
     user_cache_dir,
 )
 
@@ -43,16 +47,14 @@ __all__ = ["MojoFinder", "cache_dir_for", "install", "uninstall"]
 
 
 def cache_dir_for(source: Path) -> Path:
-    """Where the build of ``source`` is cached: ``__mojocache__`` next to it (created here) when
-    that can be made and written, else :func:`bufferable.build.user_cache_dir` ("mojo")."""
-    local = source.parent / "__mojocache__"
+    """Where the build of ``source`` is cached: ``__mojocache__`` next to it (made here, 0700)
+    when it is or can be made a private folder (:func:`bufferable.build.private_directory`: you
+    own it and no one else can write to it), else :func:`bufferable.build.user_cache_dir`
+    ("mojo"), which :func:`bufferable.build.cached_build` checks the same way."""
     try:
-        local.mkdir(exist_ok=True)
-        if os.access(local, os.W_OK):
-            return local
-    except OSError:
-        pass
-    return user_cache_dir("mojo")
+        return private_directory(source.parent / "__mojocache__")
+    except OutputDirectoryError:
+        return user_cache_dir("mojo")
 
 
 class MojoFinder(importlib.abc.MetaPathFinder):
@@ -85,7 +87,8 @@ class MojoFinder(importlib.abc.MetaPathFinder):
             except OutputDirectoryError as error:
                 raise ImportError(
                     f"cannot import {fullname} from {source}: cannot use the cache directory "
-                    f"{cache} ({error}); set BUFFERABLE_CACHE to a writable directory",
+                    f"{cache} ({error}); set BUFFERABLE_CACHE to a directory that you own and "
+                    "only you can write to",
                     name=fullname,
                     path=str(source),
                 ) from error

@@ -10,6 +10,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 
 TEMPLATE = textwrap.dedent(
     """
@@ -126,10 +128,30 @@ def test_build_cli_errors(tmp_path):
     assert out.returncode == 2 and "no such Mojo source" in out.stderr
     (tmp_path / "bad-name.mojo").write_text("")
     out = run(["-m", "bufferable", "build", "bad-name.mojo"], cwd=tmp_path)
-    assert out.returncode == 2 and "not a Python identifier" in out.stderr
+    assert out.returncode == 2 and "not an ASCII Python identifier" in out.stderr
     (tmp_path / "named.mojo").write_text("")
     out = run(["-m", "bufferable", "build", "named.mojo", "-o", "other.so"], cwd=tmp_path)
     assert out.returncode == 2 and "must be named named" in out.stderr
+
+
+def test_build_refuses_a_directory_and_a_non_ascii_name_up_front(tmp_path, monkeypatch):
+    # Both before any compiler runs: a directory is not a missing file, and a name Mojo cannot
+    # compile (non-ASCII, though a Python identifier) is said to be one.
+    from bufferable.build import build
+
+    (tmp_path / "somedir").mkdir()
+    (tmp_path / "café.mojo").write_text("")
+    monkeypatch.setenv("BUFFERABLE_MOJO", str(tmp_path / "no-compiler"))  # no compiler may run
+    for argument, error, message in [
+        ("somedir", IsADirectoryError, "somedir is a directory, not a .mojo file"),
+        ("café.mojo", ValueError, "'café' is not an ASCII Python identifier"),
+    ]:
+        out = run(["-m", "bufferable", "build", argument], cwd=tmp_path)
+        assert out.returncode == 2, out.stdout + out.stderr
+        assert out.stderr.startswith("error: ") and message in out.stderr, out.stderr
+        assert "Traceback" not in out.stderr
+        with pytest.raises(error, match=message):
+            build(tmp_path / argument)
 
 
 def test_importer_builds_caches_rebuilds_and_reports(tmp_path, mojo_compiler):

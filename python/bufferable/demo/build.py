@@ -15,7 +15,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TextIO
 
-from ..build import MojoBuildError, cached_build, cached_path, find_mojo, user_cache_dir
+from ..build import (MojoBuildError, cached_build, cached_path, find_mojo, trusted_build,
+                     user_cache_dir)
 from ..build import load_extension as load_extension_file
 
 __all__ = ["EXTENSION_MODULE_NAME", "EXTENSION_ROOT", "MOJO_SOURCE_DIR", "MojoBuildError", "build_extension",
@@ -81,7 +82,7 @@ def build_extension(progress: TextIO | None = sys.stderr) -> Path:
     """
     include = [MOJO_SOURCE_DIR]
     target = cached_path(EXTENSION_ROOT, cache_dir(), include=include)
-    if target.is_file():
+    if trusted_build(target):
         return target
     if progress is not None:
         progress.write(
