@@ -17,7 +17,9 @@ never inside pip's isolated build environment, which is deleted after the instal
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import fcntl
 import hashlib
 import importlib.machinery
 import importlib.metadata
@@ -607,7 +609,8 @@ def cached_build(
     same holds for it (:func:`trusted_build`); any other file of that name is rebuilt over,
     atomically. A build is stored only under the key of the inputs it was compiled from: if an
     input changes while the compiler runs, which version it read is unknown, so the build is
-    dropped and made again from the new inputs.
+    dropped and made again from the new inputs. Builds of one module in one folder take turns
+    (a file lock): processes that import the same new module at once compile it once.
 
     Raises:
         OutputDirectoryError: ``cache_dir`` cannot be created or written, or is not private.
@@ -623,33 +626,66 @@ def cached_build(
         target = directory / f"{name}.{key}{extension_suffix()}"
         if trusted_build(target):
             return target
-        try:
-            scratch = tempfile.TemporaryDirectory(prefix=".mojo-cache-", dir=directory)
-        except OSError as error:
-            raise _unwritable(directory, error) from error
-        with scratch as tmp:
-            built = build(source, tmp + os.sep, include=include)
+        with _build_lock(directory, name):
+            if trusted_build(target):  # another process built it while this one waited
+                return target
             try:
-                changed = _inputs_state(source, inputs, include) != (key, stamps)
-            except OSError:  # an input was removed meanwhile
-                changed = True
-            if changed:  # the compiler read one version of them or another: build again
-                continue
-            built.chmod(stat.S_IMODE(built.stat().st_mode) & ~0o022)  # whatever the umask
-            try:
-                os.replace(built, target)
+                scratch = tempfile.TemporaryDirectory(prefix=".mojo-cache-", dir=directory)
             except OSError as error:
                 raise _unwritable(directory, error) from error
-        for stale in directory.glob(f"{name}.*{extension_suffix()}"):
-            if stale != target:
-                try:
-                    stale.unlink()
-                except OSError:  # another process may be using or removing it
-                    pass
-        return target
-    message = (f"{source}: its inputs changed while each of {_ATTEMPTS} builds ran, so none of "
-               "them is known to be the build of one version; nothing was cached")
-    raise MojoBuildError(message, source=source, output=message)
+            if _build_into(scratch, source, inputs, include, key, stamps, target):
+                break
+    else:
+        message = (f"{source}: its inputs changed while each of {_ATTEMPTS} builds ran, so none "
+                   "of them is known to be the build of one version; nothing was cached")
+        raise MojoBuildError(message, source=source, output=message)
+    for stale in directory.glob(f"{name}.*{extension_suffix()}"):
+        if stale != target:
+            try:
+                stale.unlink()
+            except OSError:  # another process may be using or removing it
+                pass
+    return target
+
+
+@contextlib.contextmanager
+def _build_lock(directory: Path, name: str) -> Iterator[None]:
+    """Holds an exclusive lock on the builds of module ``name`` in ``directory`` (a file lock:
+    N processes importing the same new module at once, pool or cluster workers, compile it once
+    and the others wait for that build)."""
+    descriptor = os.open(directory / f".{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def _build_into(
+    scratch: tempfile.TemporaryDirectory[str],
+    source: Path,
+    inputs: Sequence[str | os.PathLike[str]] | None,
+    include: Sequence[str | os.PathLike[str]],
+    key: str,
+    stamps: list[tuple[Path, int, int, int, int]],
+    target: Path,
+) -> bool:
+    """One attempt of :func:`cached_build`: build in ``scratch`` and move the result to
+    ``target``, unless the inputs changed while the compiler ran (then False: build again)."""
+    with scratch as tmp:
+        built = build(source, tmp + os.sep, include=include)
+        try:
+            changed = _inputs_state(source, inputs, include) != (key, stamps)
+        except OSError:  # an input was removed meanwhile
+            changed = True
+        if changed:  # the compiler read one version of them or another: build again
+            return False
+        built.chmod(stat.S_IMODE(built.stat().st_mode) & ~0o022)  # whatever the umask
+        try:
+            os.replace(built, target)
+        except OSError as error:
+            raise _unwritable(target.parent, error) from error
+    return True
 
 
 class MojoExtensionLoader(importlib.machinery.ExtensionFileLoader):

@@ -243,3 +243,37 @@ def test_exported_symbols_of_a_real_extension():
                                                  for s in symbols)
     with pytest.raises(ValueError, match="not an ELF"):
         build.exported_symbols(__file__)
+
+
+def test_workers_importing_a_new_module_at_once_compile_it_once(tmp_path):
+    """Pool or cluster workers that import the same new module together: one compiles it, the
+    others wait for that build (a file lock in the cache folder) and load it."""
+    from bufferable.build import find_mojo
+
+    log = tmp_path / "compiles.log"
+    wrapper = tmp_path / "logging-mojo"
+    wrapper.write_text(f"#!/bin/sh\necho \"$$\" >> '{log}'\nexec '{find_mojo()}' \"$@\"\n")
+    wrapper.chmod(0o755)
+    project = tmp_path / "project"
+    write(project / "together.mojo", f"""
+        # {tmp_path.name}: a module no earlier run has built
+        from std.python import PythonObject
+        from std.python.bindings import PythonModuleBuilder
+
+        @export
+        def PyInit_together() abi("C") -> PythonObject:
+            try:
+                var m = PythonModuleBuilder("together")
+                return m.finalize()
+            except e:
+                return PythonObject()
+    """)
+    env = dict(os.environ, BUFFERABLE_MOJO=str(wrapper), BUFFERABLE_CACHE=str(tmp_path / "cache"))
+    workers = [subprocess.Popen([sys.executable, "-c", "import bufferable.importer, together; "
+                                 "print(together.__file__)"], cwd=project, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for _ in range(4)]
+    results = [worker.communicate(timeout=600) for worker in workers]
+    assert [worker.returncode for worker in workers] == [0] * 4, [err for _, err in results]
+    assert len({out.strip() for out, _ in results}) == 1  # all load the one build
+    assert len(log.read_text().split()) == 1
