@@ -67,3 +67,37 @@ def bftest():
 @pytest.fixture(scope="session")
 def mojo_cache_dir() -> Path:
     return _cache_dir()
+
+
+def ide_environment(**extra: str) -> dict[str, str]:
+    """The environment a venv's python gets from an IDE, a Jupyter kernel or cron: this one with
+    the venv neither activated nor on PATH (its python is then called by its path), plus `extra`.
+    The first `python3` on PATH is then the base interpreter, which is what a child process finds
+    if anything rewrote its environment."""
+    venv_bin = Path(sys.executable).parent.resolve()
+    path = [p for p in os.environ.get("PATH", "").split(os.pathsep)
+            if p and Path(p).resolve() != venv_bin]
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env["PATH"] = os.pathsep.join(path)
+    env.update(extra)
+    return env
+
+
+def run_like_an_ide(script: Path, *args: str, cwd: Path, timeout: float, **extra: str):
+    """Run `script` with this venv's python by path in `ide_environment(**extra)`."""
+    import subprocess
+
+    return subprocess.run([sys.executable, str(script), *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout, env=ide_environment(**extra))
+
+
+@pytest.fixture(scope="session")
+def readme_modules(tmp_path_factory) -> Path:
+    """A folder holding the README's grid, matrix, particles and trades modules, built (cached)
+    and named as `python -m bufferable build` names them."""
+    from test_readme_example import build_readme_module
+
+    folder = tmp_path_factory.mktemp("readme-modules")
+    for marker in ("grid.mojo", "matrix.mojo", "particles.mojo", "trades.mojo"):
+        build_readme_module(folder, _cache_dir(), marker)
+    return folder

@@ -22,10 +22,8 @@ import pytest
 
 from bufferable.build import cached_build, extension_suffix
 from bufferable.mojo_runtime import MOJO_ENVIRONMENT_VARIABLES
+from conftest import ide_environment
 from test_readme_example import readme_block
-
-VENV_BIN = Path(sys.executable).parent
-
 
 @pytest.fixture(scope="module")
 def grid_build(mojo_cache_dir, tmp_path_factory) -> Path:
@@ -65,14 +63,11 @@ def run_as_an_ide_would(tmp_path: Path, code: str, *, python3_target: str | None
     log.write_text("")
     base = getattr(sys, "_base_executable", None) or shutil.which("python3") or sys.executable
     fake = stand_in_python3(tmp_path / "fake-bin", log, python3_target or base)
-    path = [str(fake.parent)] + [
-        p for p in os.environ.get("PATH", "").split(os.pathsep)
-        if p and Path(p).resolve() != VENV_BIN.resolve()
-    ]
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("VIRTUAL_ENV", *MOJO_ENVIRONMENT_VARIABLES)}
-    env["PATH"] = os.pathsep.join(path)
-    env.update(extra_env or {})
+    env = ide_environment(**(extra_env or {}))
+    env["PATH"] = os.pathsep.join([str(fake.parent), env["PATH"]])
+    for name in MOJO_ENVIRONMENT_VARIABLES:
+        if name not in (extra_env or {}):
+            env.pop(name, None)
     script = tmp_path / "child.py"
     script.write_text(textwrap.dedent(code))
     process = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
