@@ -390,6 +390,50 @@ def test_table_view_refusals(m):
         m.sum_column(3, "a")
 
 
+NULL_ROWS = (2, 9, 13)
+
+
+def _with_nulls():
+    """20 rows of float64 v = row, null at NULL_ROWS; w = row, without nulls."""
+    return (pa.array([None if i in NULL_ROWS else float(i) for i in range(20)]),
+            pa.array(np.arange(20, dtype=np.float64)))
+
+
+def _expected(start, length):
+    valid = [i not in NULL_ROWS for i in range(start, start + length)]
+    return (valid.count(False), valid)
+
+
+SLICES = [(3, 5), (10, 3), (1, 9), (5, 11), (11, 9)]  # without and with nulls, offsets % 8 != 0
+
+
+@pytest.mark.parametrize("start,length", SLICES)
+def test_table_view_of_a_sliced_struct_array_counts_the_slice_nulls(m, start, length):
+    v, w = _with_nulls()
+    s = pa.StructArray.from_arrays([v, w], names=["v", "w"]).slice(start, length)
+    assert m.validity(s, "v") == _expected(start, length)
+    assert m.validity(s, "w") == (0, [True] * length)
+    expected = sum(i for i in range(start, start + length) if i not in NULL_ROWS)
+    assert m.valid_sum(s, "v") == (expected, _expected(start, length)[0])
+    if _expected(start, length)[0] == 0:
+        assert m.sum_column(s, "v") == expected  # no null in the slice: viewable
+    else:
+        with pytest.raises(BufferError, match=f"has {_expected(start, length)[0]} null"):
+            m.sum_column(s, "v")
+
+
+@pytest.mark.parametrize("start,length", SLICES)
+def test_table_view_of_sliced_tables_and_batches(m, start, length):
+    v, w = _with_nulls()
+    t = pa.table({"v": v, "w": w})
+    assert m.validity(t.slice(start, length), "v") == _expected(start, length)  # a stream
+    batch = t.to_batches()[0].slice(start, length)
+    assert m.validity(batch, "v") == _expected(start, length)  # a struct __arrow_c_array__
+    chunked = pa.concat_tables([t.slice(0, start), t.slice(start, length)])
+    assert m.validity(chunked, "v", 1) == _expected(start, length)
+    assert m.validity(chunked, "v", 0) == _expected(0, start)
+
+
 class _ArrowAnswer:
     """A table-like object whose __arrow_c_array__ answers `answer` (a broken producer)."""
 

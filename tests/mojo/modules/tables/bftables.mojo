@@ -174,6 +174,18 @@ def valid_sum(mut module: PythonObject, mut args: PythonObject) raises -> Python
     return Python.tuple(s, t.null_count(i))
 
 
+def validity(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """(null_count, [is_valid per row]) of column `name` (the only chunk, or
+    chunk `args[2]`)."""
+    var t = TableView(args[0])
+    var i = t.column_index(String(args[1]))
+    var chunk = Int(py=args[2]) if len(args) > 2 else -1
+    var rows = Python.list()
+    for r in range(len(t.column[DType.float64](i, chunk, nulls=True))):
+        rows.append(t.is_valid(i, r, chunk))
+    return Python.tuple(t.null_count(i, chunk), rows)
+
+
 def _column_of(
     obj: PythonObject, name: String
 ) raises -> MemoryView[DType.float64, 1, mut=False]:
@@ -211,6 +223,7 @@ def PyInit_bftables() abi("C") -> PythonObject:
         m.def_py_c_function(py_method[describe], "describe")
         m.def_py_c_function(py_method[valid_sum], "valid_sum")
         m.def_py_c_function(py_method[keep_column], "keep_column")
+        m.def_py_c_function(py_method[validity], "validity")
         m.def_function[destroyed]("destroyed")
         return finalize_module(m)
     except e:
