@@ -434,6 +434,29 @@ def test_table_view_of_sliced_tables_and_batches(m, start, length):
     assert m.validity(chunked, "v", 0) == _expected(0, start)
 
 
+def test_table_view_type_mismatch_names_the_column(m):
+    with pytest.raises(ValueError) as error:
+        m.sum_column(pa.table({"venue": pa.array([1, 2], pa.int32())}), "venue")
+    assert type(error.value) is ValueError
+    assert str(error.value) == "TableView: column 'venue' is int32, not float64"
+    with pytest.raises(ValueError) as error:
+        m.sum_column(pa.table({"it's": pa.array([1], pa.int8())}), "it's")
+    assert str(error.value) == """TableView: column "it's" is int8, not float64"""
+
+
+@pytest.mark.parametrize("name", ["a\x00b", "\x00", "tab\there", "new\nline", "back\\slash"])
+def test_column_names_in_messages_show_whole(m, name):
+    with pytest.raises(ValueError) as error:
+        m.sum_column(pa.table({"x": [1.0]}), name)
+    assert type(error.value) is ValueError
+    assert str(error.value) == f"TableView: no column {name!r} (columns: 'x')"
+    t = pa.table({name: pa.array([1], pa.int32())})
+    shown = name.split("\x00")[0]  # Arrow's C interface ends a name at its NUL
+    with pytest.raises(ValueError) as error:
+        m.sum_column(t, shown)
+    assert str(error.value) == f"TableView: column {shown!r} is int32, not float64"
+
+
 class _ArrowAnswer:
     """A table-like object whose __arrow_c_array__ answers `answer` (a broken producer)."""
 
