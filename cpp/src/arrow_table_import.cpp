@@ -7,6 +7,7 @@
 // one acquisition; every batch is read when the table is acquired and kept until the
 // acquisition's count drops to zero, which releases each batch, the schema and the stream
 // exactly once (holding the GIL, from any thread).
+#include <bitset>
 #include <cstring>
 #include <new>
 #include <string>
@@ -79,6 +80,17 @@ int read_array(PyObject *pair, PyObject *obj, TableImport &im) {
   return 0;
 }
 
+// The nulls among the `length` validity bits that start at bit `offset` (LSB first).
+int64_t count_nulls(const uint8_t *validity, int64_t offset, int64_t length) {
+  int64_t valid = 0, i = offset;
+  const int64_t end = offset + length;
+  for (; i < end && i % 8 != 0; ++i) valid += (validity[i / 8] >> (i % 8)) & 1;
+  for (; i + 8 <= end; i += 8)
+    valid += static_cast<int64_t>(std::bitset<8>(validity[i / 8]).count());
+  for (; i < end; ++i) valid += (validity[i / 8] >> (i % 8)) & 1;
+  return length - valid;
+}
+
 // Describe every column of every batch.
 int describe(TableImport &im) {
   const ArrowSchema &s = im.schema;
@@ -119,7 +131,12 @@ int describe(TableImport &im) {
                            : static_cast<const char *>(a.buffers[1]) + offset * itemsizes[c];
         chunk.validity = static_cast<const uint8_t *>(a.buffers[0]);
         chunk.validity_offset = offset;
-        chunk.null_count = chunk.validity == nullptr ? 0 : a.null_count;
+        // A child's null_count covers the child's own rows; a struct that is a slice of its
+        // children (offset, or fewer rows) views only some of them, so count those.
+        const bool sliced = is_struct && (b.offset != 0 || b.length != a.length);
+        chunk.null_count = chunk.validity == nullptr || a.null_count == 0 ? 0
+                           : sliced ? count_nulls(chunk.validity, offset, b.length)
+                                    : a.null_count;
       }
       im.chunks.push_back(chunk);
     }

@@ -10,7 +10,9 @@ guarded with the count: Python can call `obj.__init__(...)` again on a live
 object, and Mojo 1.2.0's own `tp_init` then overwrites the value without
 destroying it; the guard refuses that with BufferError while an export is
 live (a consumer still reads the old memory), and otherwise destroys the old
-value once the new one is made (a failed `__init__` keeps the old one).
+value once the new one is made (a failed `__init__` keeps the old one). A
+table type (`add_table_protocol`) has the same guard, counting the locks of
+its live Arrow arrays and streams instead (its `ExportCounter` field).
 """
 
 from std.ffi import c_char, c_int
@@ -54,6 +56,9 @@ comptime _InitFunction = def(
     PyObjectPtr, PyObjectPtr, PyObjectPtr
 ) thin abi("C") -> c_int
 """A `tp_init` slot function (self, args, kwargs)."""
+
+comptime _LockCount = def(PyObjectPtr) thin abi("C") -> Int
+"""Counts the live locks of a table instance (`add_table_protocol`)."""
 
 
 @always_inline
@@ -177,8 +182,21 @@ def _bf_releasebuffer[
     _live_exports[T](py_self)[] -= 1
 
 
+def _exports_of[T: Deinitable](py_self: PyObjectPtr) -> Int:
+    """The live exports of an instance, for its `__init__` guard: its buffer
+    exports if T has the buffer protocol, plus its table's locks if T is a
+    table."""
+    var live = 0
+    if type_word["bufferable_buffer_guard.", T]()[] != 0:
+        live += _live_exports[T](py_self)[]
+    var locks = type_word["bufferable_table_locks.", T]()[]
+    if locks != 0:
+        live += Pointer(to=locks).unsafe_bitcast[_LockCount]()[](py_self)
+    return live
+
+
 def _tp_init[
-    T: Bufferable & Deinitable
+    T: Movable & Deinitable
 ](py_self: PyObjectPtr, args: PyObjectPtr, kwargs: PyObjectPtr) abi("C") -> c_int:
     """tp_init: the type's own initializer (`def_py_init`'s), guarded
     against a second call while exported, and destroying the value it
@@ -188,7 +206,7 @@ def _tp_init[
     var storage = _storage[T](py_self)
     if not storage[].is_initialized:
         return init(py_self, args, kwargs)
-    var live = _live_exports[T](py_self)[]
+    var live = _exports_of[T](py_self)
     if live > 0:
         return set_error(
             ERROR_BUFFER,
@@ -215,17 +233,18 @@ def _tp_init[
 
 @fieldwise_init
 struct _InitGuard(Copyable):
-    """One type's guarded `__init__`: its bf_getbuffer (which identifies the
-    type builder), the guard, and where the guard finds the initializer."""
+    """One type's guarded `__init__`: its tp_dealloc (`_tp_dealloc[T]`, which
+    identifies the type builder), the guard, and where the guard finds the
+    initializer."""
 
-    var getbuffer: Int
+    var dealloc: Int
     var guard: Int
     var initializer: Int
 
 
 def _init_guards() -> Pointer[List[_InitGuard], MutUntrackedOrigin]:
-    """The guards `add_buffer_protocol` installed in this module (for
-    `finalize_module`)."""
+    """The guards `add_buffer_protocol` and `add_table_protocol` installed in
+    this module (for `finalize_module`)."""
     var word = static_word["bufferable_init_guards"]()
     if word[] == 0:
         var guards = alloc(Layout[List[_InitGuard]](count=1)).unsafe_leak()
@@ -236,9 +255,24 @@ def _init_guards() -> Pointer[List[_InitGuard], MutUntrackedOrigin]:
     )
 
 
-def _guard_init[T: Bufferable & Deinitable](mut builder: PythonTypeBuilder):
+def _guard_init[
+    T: Movable & Deinitable
+](mut builder: PythonTypeBuilder, table_locks: Int = 0):
     """Installs `_tp_init[T]` over the initializer the builder has now
-    (`finalize_module` re-wraps one installed after this call)."""
+    (`finalize_module` re-wraps one installed after this call), and the
+    dealloc fix, which identifies the type builder there.
+
+    Args:
+        builder: The type builder of T.
+        table_locks: 0 for the buffer protocol (the guard counts the buffer
+            exports), else the address of a `_LockCount` for a table (the
+            guard counts its locks). A type given both counts both.
+    """
+    if table_locks != 0:
+        type_word["bufferable_table_locks.", T]()[] = table_locks
+    else:
+        type_word["bufferable_buffer_guard.", T]()[] = 1
+    fix_dealloc[T](builder)
     var initializer = type_word["bufferable_tp_init.", T]()
     var guard = Int(_function_address(_tp_init[T]))
     var current = slot_function(builder, _TP_INIT)
@@ -247,7 +281,7 @@ def _guard_init[T: Bufferable & Deinitable](mut builder: PythonTypeBuilder):
     insert_slot(builder, _TP_INIT, RawPointer(unsafe_from_address=guard))
     _init_guards()[].append(
         _InitGuard(
-            getbuffer=Int(_function_address(_bf_getbuffer[T])),
+            dealloc=Int(_function_address(_tp_dealloc[T])),
             guard=guard,
             initializer=Int(initializer),
         )
@@ -314,11 +348,10 @@ def add_buffer_protocol[
     insert_slot(
         builder, _BF_RELEASEBUFFER, _function_address(_bf_releasebuffer[T])
     )
-    fix_dealloc[T](builder)
     builder.basicsize = (
         size_of[MojoObject[T]]() + size_of[Int]() + size_of[ExportMemo]()
     )
-    _guard_init[T](builder)
+    _guard_init[T](builder)  # with fix_dealloc
 
 
 def fix_dealloc[T: Deinitable](mut builder: PythonTypeBuilder):
@@ -326,7 +359,7 @@ def fix_dealloc[T: Deinitable](mut builder: PythonTypeBuilder):
     `PythonModuleBuilder.add_type[T]` by one that also releases the
     instance's reference to its (heap) type, as CPython requires; without it
     the type's refcount grows by one per instance ever destroyed.
-    (`add_buffer_protocol` calls it.)
+    (`add_buffer_protocol` and `add_table_protocol` call it.)
 
     Parameters:
         T: The bound struct.
@@ -346,8 +379,8 @@ def finalize_module(mut builder: PythonModuleBuilder) raises -> PythonObject:
     (`__dlpack__`, `__dlpack_device__`, `__arrow_c_schema__`,
     `__arrow_c_array__`, `__arrow_c_stream__`) when the installed core
     provides them, and every type given `add_table_protocol` its table
-    methods; an initializer declared after `add_buffer_protocol` is
-    guarded too.
+    methods; an initializer declared after `add_buffer_protocol` or
+    `add_table_protocol` is guarded too.
 
     Args:
         builder: The module builder.
@@ -365,12 +398,13 @@ def finalize_module(mut builder: PythonModuleBuilder) raises -> PythonObject:
     var qualified_names = List[String]()
     ref guards = _init_guards()[]
     for ref tb in builder.type_builders:
-        # An initializer declared after add_buffer_protocol replaced the
-        # guard: put the guard back in front of it.
-        var getbuffer = slot_function(tb, _BF_GETBUFFER)
+        # An initializer declared after add_buffer_protocol (or
+        # add_table_protocol) replaced the guard: put the guard back in front
+        # of it.
+        var dealloc = slot_function(tb, _TP_DEALLOC)
         for g in guards:
             var current = slot_function(tb, _TP_INIT)
-            if g.getbuffer == getbuffer and current != g.guard:
+            if g.dealloc == dealloc and current != g.guard:
                 Pointer[Int, MutUntrackedOrigin](
                     unsafe_from_address=g.initializer
                 )[] = current

@@ -9,7 +9,9 @@ or freed while any Arrow array or stream made from them is alive (methods
 that resize call `exports.check_unexported(...)`, which raises BufferError).
 Any other field type is a compile-time error naming the field; `List[Bool]`
 is refused at compile time too, because Arrow's booleans are bit-packed
-(store a `List[UInt8]` column instead).
+(store a `List[UInt8]` column instead). The lock also guards `__init__`, as
+`add_buffer_protocol`'s exports do: a second call raises BufferError while
+any lock is live, and otherwise destroys the table it replaces.
 
 The core (`BfApi.install_table_interop`) builds the schema, the struct array
 and the stream; this module only describes the columns and counts the locks.
@@ -24,7 +26,7 @@ from std.reflection import reflect
 from ._private import PyObjectPtr, RawPointer, object_address
 from .api import ERROR_BUFFER, ERROR_VALUE, bf_api, load_api, set_error
 from .export_counter import ExportCounter
-from .bindings import _function_address, _storage
+from .bindings import _function_address, _guard_init, _storage
 from .dtype import SCALAR_DTYPE_COUNT, scalar_dtype_at, struct_letter
 from .record_format import _same_type
 
@@ -100,6 +102,17 @@ def _check_fields[T: AnyType]():
 
 
 @always_inline
+def _lock_of[
+    T: Deinitable
+](py_self: PyObjectPtr) -> Pointer[ExportCounter, MutUntrackedOrigin]:
+    """The lock of a table instance: T's `ExportCounter` field."""
+    ref value = _storage[T](py_self)[].mojo_value
+    return Pointer(
+        to=rebind[ExportCounter](reflect[T].field_ref[_lock_index[T]()](value))
+    ).unsafe_origin_cast[MutUntrackedOrigin]()
+
+
+@always_inline
 def _store(address: Int, value: Int):
     """Stores one pointer-sized word at `address`."""
     Pointer[Int, MutUntrackedOrigin](unsafe_from_address=address)[] = value
@@ -150,16 +163,20 @@ def _describe[
             _store(at + 8, Int(letter.unsafe_ptr()))
             _store(at + 16, Int(column.unsafe_ptr()))
             k += 1
-    rebind[ExportCounter](r.field_ref[lock](value)).acquire()
+    _lock_of[T](py_self)[].acquire()
     _store(length, max(rows, 0))
     return Int64(n)
 
 
 def _release[T: Deinitable](py_self: PyObjectPtr) abi("C"):
     """BfReleaseTable: drops one lock."""
-    comptime r = reflect[T]
-    ref value = _storage[T](py_self)[].mojo_value
-    rebind[ExportCounter](r.field_ref[_lock_index[T]()](value)).release()
+    _lock_of[T](py_self)[].release()
+
+
+def _live_locks[T: Deinitable](py_self: PyObjectPtr) abi("C") -> Int:
+    """The live locks of an initialized instance (for the `__init__` guard,
+    which refuses to replace a table while any is live)."""
+    return _lock_of[T](py_self)[].live
 
 
 def _install[T: Deinitable](type_object: PythonObject) raises -> PythonObject:
@@ -173,7 +190,9 @@ def _install[T: Deinitable](type_object: PythonObject) raises -> PythonObject:
     return None
 
 
-def add_table_protocol[T: Deinitable](mut builder: PythonTypeBuilder) raises:
+def add_table_protocol[
+    T: Movable & Deinitable
+](mut builder: PythonTypeBuilder) raises:
     """Makes the Python type bound to `T` an Arrow table: `pa.table(obj)`,
     `pl.DataFrame(obj)` and `duckdb.sql("select ... from obj")` read its
     columns in place, as one record batch (`__arrow_c_schema__`,
@@ -187,6 +206,12 @@ def add_table_protocol[T: Deinitable](mut builder: PythonTypeBuilder) raises:
     when exported (ValueError otherwise). Finish the module with
     `finalize_module`, which installs the methods.
 
+    Also guards `__init__` (as `add_buffer_protocol` does): calling it again
+    on an instance raises BufferError while any Arrow array or stream of it
+    is alive, and otherwise destroys the table it replaces (a failed
+    `__init__` keeps it); and replaces the type's `tp_dealloc` by one that
+    releases the type reference Mojo 1.2.0's own leaks (`fix_dealloc`).
+
     Parameters:
         T: The bound struct.
 
@@ -197,5 +222,11 @@ def add_table_protocol[T: Deinitable](mut builder: PythonTypeBuilder) raises:
         If the core cannot be loaded.
     """
     _check_fields[T]()
-    _ = load_api()
-    _ = builder.def_staticmethod[_install[T]]("__bufferable_install_table__")
+    # Without a lock the assert above fails the build; the code below would
+    # fail it first, with a rebind error naming neither T nor the lock.
+    comptime if _lock_index[T]() >= 0:
+        _ = load_api()
+        _guard_init[T](builder, Int(_function_address(_live_locks[T])))
+        _ = builder.def_staticmethod[_install[T]](
+            "__bufferable_install_table__"
+        )

@@ -14,21 +14,24 @@ for i in range(len(price)):
 The core reads every batch of the stream when the view is made and keeps
 them in one acquisition; the TableView and every column view share it, and
 the last of them to die releases each batch exactly once. Columns are
-checked: the element type (ValueError), the layout (a dictionary-encoded,
-nested, temporal, variable-size or boolean column is refused with
-BufferError naming its Arrow type), nulls (refused unless asked for with
-`nulls=True`; `is_valid` then reads the validity bitmap) and chunks (a table
-of several batches gives one view per chunk, `chunk=i`; asking without
-`chunk` is refused with a message saying so).
+checked: the element type (ValueError naming the column), the layout (a
+dictionary-encoded, nested, temporal, variable-size or boolean column is
+refused with BufferError naming its Arrow type), nulls (refused unless asked
+for with `nulls=True`; `is_valid` then reads the validity bitmap; counted
+within the rows viewed, also for a slice of a struct array) and chunks (a
+table of several batches gives one view per chunk, `chunk=i`; asking without
+`chunk` is refused with a message saying so). Messages show column names as
+Python's `repr` does (`'a\\x00b'`): whole, with control characters escaped.
 """
 
 from std.ffi import c_char
 from std.python import PythonObject
 
 from ._private import RawPointer, object_address
-from .acquire import checked_geometry
-from .api import AcquisitionPtr, bf_api, load_api
+from .acquire import _is_native_format, checked_geometry
+from .api import AcquisitionPtr, FormatInfo, bf_api, load_api
 from .buffer import Buffer
+from .dtype import dlpack_type, element_name
 from .errors import buffer_error, index_error, pending_python_error, value_error
 from .layout import MemoryLayout
 from .memory_view import MemoryView
@@ -49,6 +52,66 @@ def _c_text(address: Int) -> String:
             unsafe_from_address=address
         )
     )
+
+
+def _quoted(name: StringSlice) -> String:
+    """`name` as Python's `repr` writes a str: in single quotes (double ones
+    when it holds a ' and no "), with backslashes, that quote and ASCII
+    control characters escaped (`\\t`, `\\n`, `\\r`, `\\x00`), so that a
+    message shows the whole name (a NUL would end it: messages reach Python
+    as C strings)."""
+    var double = "'" in name and "\"" not in name
+    var quote = String("\"") if double else String("'")
+    var out = quote.copy()
+    for c in name.codepoints():
+        var u = Int(c.to_u32())
+        if u == ord("\\") or String(c) == quote:
+            out += String("\\", c)
+        elif u == ord("\t"):
+            out += "\\t"
+        elif u == ord("\n"):
+            out += "\\n"
+        elif u == ord("\r"):
+            out += "\\r"
+        elif u < 0x20 or u == 0x7F:
+            out += String("\\x", "0" if u < 0x10 else "", hex(u, prefix=""))
+        else:
+            out += String(c)
+    out += quote
+    return out^
+
+
+def _check_element_type[dtype: DType](desc: Buffer, name: String) raises:
+    """Refuses a column whose values are not of type `dtype` (ValueError
+    naming the column and both types). The format is parsed only when it is
+    not `dtype`'s own letter (another letter may spell the same type)."""
+    if _is_native_format[dtype](desc):
+        return
+    var info = FormatInfo()
+    if (
+        bf_api().parse_format(
+            desc.format.value().unsafe_origin_cast[MutUnsafeAnyOrigin](),
+            Pointer(to=info).unsafe_origin_cast[MutUnsafeAnyOrigin](),
+        )
+        != 0
+    ):
+        raise pending_python_error(
+            String("TableView: column ", _quoted(name), ": ")
+        )
+    comptime expected = dlpack_type[dtype]()
+    var code = Int(info.dtype.code)
+    var bits = Int(info.dtype.bits)
+    if code != expected[0] or bits != expected[1]:
+        raise value_error(
+            String(
+                "TableView: column ",
+                _quoted(name),
+                " is ",
+                element_name(code, bits),
+                ", not ",
+                dtype,
+            )
+        )
 
 
 struct TableView(Movable, Sized):
@@ -136,9 +199,15 @@ struct TableView(Movable, Sized):
             var n = self.column_name(i)
             if n == name:
                 return i
-            names += String(", " if i else "", "'", n, "'")
+            names += String(", " if i else "", _quoted(n))
         raise value_error(
-            String("TableView: no column '", name, "' (columns: ", names, ")")
+            String(
+                "TableView: no column ",
+                _quoted(name),
+                " (columns: ",
+                names,
+                ")",
+            )
         )
 
     def _check_index(self, index: Int) raises:
@@ -267,29 +336,34 @@ struct TableView(Movable, Sized):
             IndexError for a column or chunk out of range; BufferError for a
             column with no buffer layout (names its Arrow type), with nulls
             (unless `nulls`), or several chunks without `chunk`; ValueError
-            if its element type is not `dtype`.
+            naming the column if its element type is not `dtype`.
         """
         var c = self._chunk_address(index, chunk)
         var name = self.column_name(index)
         if c == 0:
             raise buffer_error(
                 String(
-                    "TableView: the table has no batch (0 rows), so column '",
-                    name,
-                    "' has no memory to view",
+                    "TableView: the table has no batch (0 rows), so column ",
+                    _quoted(name),
+                    " has no memory to view",
                 )
             )
         if _word(c + 8) == 0:
             raise buffer_error(
-                String("TableView: column '", name, "': ", _c_text(_word(c + 16)))
+                String(
+                    "TableView: column ",
+                    _quoted(name),
+                    ": ",
+                    _c_text(_word(c + 16)),
+                )
             )
         var null_count = _word(c + 56)
         if null_count != 0 and not nulls:
             raise buffer_error(
                 String(
-                    "TableView: column '",
-                    name,
-                    "' has ",
+                    "TableView: column ",
+                    _quoted(name),
+                    " has ",
                     String(null_count) if null_count > 0 else String(
                         "an unknown number of"
                     ),
@@ -309,6 +383,7 @@ struct TableView(Movable, Sized):
         var values = _word(c)
         if values != 0:
             desc.data = RawPointer(unsafe_from_address=values)
+        _check_element_type[dtype](desc, name)
         ref api = bf_api()
         api.acquisition_incref(self._acquisition)
         try:

@@ -1,6 +1,7 @@
 """Test module for Mojo tables: a struct of columns that pyarrow, Polars and
-DuckDB read in place (`add_table_protocol`), with a resize that the lock
-refuses while a batch is alive."""
+DuckDB read in place (`add_table_protocol`, bound exactly as the README binds
+its Trades table), with a resize that the lock refuses while a batch is alive
+and a count of the tables destroyed."""
 
 from std.python import Python, PythonObject
 from std.python.bindings import PythonModuleBuilder
@@ -11,10 +12,15 @@ from bufferable import (
     TableView,
     add_table_protocol,
     finalize_module,
-    fix_dealloc,
     module_init_error,
     py_method,
 )
+from bufferable._private import static_word
+
+
+def destroyed() raises -> PythonObject:
+    """Returns the number of Prices values destroyed so far (`destroyed()`)."""
+    return static_word["bftables.destroyed"]()[]
 
 
 struct Prices(Writable):
@@ -35,12 +41,43 @@ struct Prices(Writable):
             self.qty[i] = Int32(i % 7)
         self.exports = ExportCounter()
 
+    def __init__(out self, *, deinit move: Self):
+        self.id = move.id^
+        self.price = move.price^
+        self.qty = move.qty^
+        self.exports = move.exports^
+
+    def __deinit__(deinit self):
+        static_word["bftables.destroyed"]()[] += 1
+
     def write_to(self, mut w: Some[Writer]):
         w.write("Prices(", len(self.id), " rows)")
 
     @staticmethod
     def py_init(out self: Prices, args: PythonObject, kwargs: PythonObject) raises:
-        self = Prices(Int(py=args[0]))
+        var n = Int(py=args[0])
+        if n < 0:
+            raise Error("Prices: negative row count")
+        self = Prices(n)
+
+
+struct Late(Writable):
+    """A one-column table whose initializer is declared after
+    `add_table_protocol` (`finalize_module` must guard it too)."""
+
+    var x: List[Float64]
+    var exports: ExportCounter
+
+    def __init__(out self, n: Int):
+        self.x = List[Float64](length=n, fill=1.0)
+        self.exports = ExportCounter()
+
+    def write_to(self, mut w: Some[Writer]):
+        w.write("Late(", len(self.x), " rows)")
+
+    @staticmethod
+    def py_init(out self: Late, args: PythonObject, kwargs: PythonObject) raises:
+        self = Late(Int(py=args[0]))
 
 
 def _prices(obj: PythonObject) raises -> Pointer[Prices, MutUnsafeAnyOrigin]:
@@ -137,6 +174,18 @@ def valid_sum(mut module: PythonObject, mut args: PythonObject) raises -> Python
     return Python.tuple(s, t.null_count(i))
 
 
+def validity(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """(null_count, [is_valid per row]) of column `name` (the only chunk, or
+    chunk `args[2]`)."""
+    var t = TableView(args[0])
+    var i = t.column_index(String(args[1]))
+    var chunk = Int(py=args[2]) if len(args) > 2 else -1
+    var rows = Python.list()
+    for r in range(len(t.column[DType.float64](i, chunk, nulls=True))):
+        rows.append(t.is_valid(i, r, chunk))
+    return Python.tuple(t.null_count(i, chunk), rows)
+
+
 def _column_of(
     obj: PythonObject, name: String
 ) raises -> MemoryView[DType.float64, 1, mut=False]:
@@ -161,17 +210,21 @@ def PyInit_bftables() abi("C") -> PythonObject:
         var m = PythonModuleBuilder("bftables")
         ref t = m.add_type[Prices]("Prices").def_py_init[Prices.py_init]()
         add_table_protocol[Prices](t)
-        fix_dealloc[Prices](t)
         _ = t.def_py_c_method(py_method[resize], "resize")
         _ = t.def_py_c_method(py_method[drop_last_price], "drop_last_price")
         _ = t.def_py_c_method(py_method[stats], "stats")
         _ = t.def_py_c_method(py_method[address], "address")
         _ = t.def_py_c_method(py_method[set_price], "set_price")
+        ref late = m.add_type[Late]("Late")
+        add_table_protocol[Late](late)
+        _ = late.def_py_init[Late.py_init]()
         m.def_py_c_function(py_method[sum_column], "sum_column")
         m.def_py_c_function(py_method[column_address], "column_address")
         m.def_py_c_function(py_method[describe], "describe")
         m.def_py_c_function(py_method[valid_sum], "valid_sum")
         m.def_py_c_function(py_method[keep_column], "keep_column")
+        m.def_py_c_function(py_method[validity], "validity")
+        m.def_function[destroyed]("destroyed")
         return finalize_module(m)
     except e:
         return module_init_error(e)
