@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,11 +17,12 @@ MODULES = HERE / "modules"
 
 
 def _cache_dir() -> Path:
+    """$BUFFERABLE_TEST_CACHE, else the per-user cache's "tests" folder (private to the user, as
+    every build cache is: bufferable.build.private_directory)."""
+    from bufferable.build import user_cache_dir
+
     explicit = os.environ.get("BUFFERABLE_TEST_CACHE")
-    if explicit:
-        return Path(explicit)
-    uid = os.getuid() if hasattr(os, "getuid") else "user"
-    return Path(tempfile.gettempdir()) / f"bufferable-mojo-tests-{uid}"
+    return Path(explicit) if explicit else user_cache_dir("tests")
 
 
 def require_mojo() -> str:
