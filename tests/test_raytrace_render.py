@@ -275,6 +275,68 @@ def test_demo_command_saves_and_renders_a_scene(module, tmp_path, capsys):
     assert "cannot read the scene" in capsys.readouterr().err
 
 
+# --- the demo on Ray ------------------------------------------------------------------------------
+
+
+def test_bands_cover_every_row_once():
+    from bufferable.demo.cluster import band_rows
+
+    assert band_rows(48, 5) == [(0, 10), (10, 9), (19, 10), (29, 9), (38, 10)]
+    assert band_rows(3, 16) == [(0, 1), (1, 1), (2, 1)]
+    for height, bands in ((768, 16), (7, 3), (1, 1)):
+        rows = band_rows(height, bands)
+        assert sum(count for _, count in rows) == height
+        assert all(first == sum(c for _, c in rows[:i]) for i, (first, _) in enumerate(rows))
+
+
+def test_render_rows_is_the_band_of_the_picture(module, small_image):
+    background = make_background(128)
+    band = module.render_rows(WIDTH, HEIGHT, background, 2, 1, default_scene(), 17, 9)
+    np.testing.assert_array_equal(np.asarray(band), np.asarray(small_image)[17:26])
+    with pytest.raises(ValueError, match="not a band of a picture 48 rows high"):
+        module.render_rows(WIDTH, HEIGHT, background, 2, 1, default_scene(), 40, 9)
+    with pytest.raises(TypeError, match="takes 8 arguments"):
+        module.render_rows(WIDTH, HEIGHT, background, 2, 1, default_scene())
+
+
+def test_ray_renders_the_threaded_picture_from_bands_in_the_object_store(module, small_image):
+    pytest.importorskip("ray", reason="the test extra installs ray")
+    from bufferable.demo.cluster import render_on_ray
+
+    result = render_on_ray(WIDTH, HEIGHT, bands=5, samples_per_side=2,
+                           background=make_background(128))
+    np.testing.assert_array_equal(result.pixels, np.asarray(small_image))  # bit for bit
+    assert [(b.first_row, b.row_count) for b in result.bands] == [
+        (0, 10), (10, 9), (19, 10), (29, 9), (38, 10)]
+    assert result.bytes_out == sum(b.nbytes for b in result.bands) == WIDTH * HEIGHT * 3 * 4
+    assert all(b.seconds > 0 for b in result.bands)
+
+
+def test_demo_on_ray_from_any_folder_writes_the_threaded_picture(module, tmp_path):
+    pytest.importorskip("ray", reason="the test extra installs ray")
+    import subprocess
+
+    size = ["--width", "40", "--height", "30", "--samples", "1"]
+    runs = {}
+    for name, extra in (("ray", ["--ray", "--bands", "4"]), ("threads", [])):
+        out = tmp_path / f"{name}.png"
+        runs[name] = subprocess.run([sys.executable, "-m", "bufferable", "demo", *size, *extra,
+                                     "--out", str(out)], cwd=tmp_path, capture_output=True,
+                                    text=True, timeout=300)
+        assert runs[name].returncode == 0, runs[name].stderr
+    assert "4 bands on" in runs["ray"].stdout and "bands back: 14.1 KiB" in runs["ray"].stdout
+    pictures = [np.asarray(PillowImage.open(tmp_path / f"{n}.png")) for n in ("ray", "threads")]
+    np.testing.assert_array_equal(*pictures)
+
+
+def test_demo_on_ray_without_ray_names_the_extra(module, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
+    assert cli.main(["--ray", "--width", "8", "--height", "6"]) == 1
+    assert "pip install 'bufferable[ray]'" in capsys.readouterr().err
+    assert cli.main(["--bands", "3"]) == 2
+    assert "--address and --bands go with --ray" in capsys.readouterr().err
+
+
 # --- bad input -----------------------------------------------------------------------------------
 
 
@@ -312,7 +374,8 @@ def test_bad_pixel_access_raises_the_right_class(module):
         image.set_pixel(0, 0, (1.0, "x", 2.0))
     with pytest.raises(TypeError, match="takes 2 arguments"):
         image.pixel(0)
-    assert repr(image) == "Image(3x4)"
+    # The short repr every bound type gets (Mojo's own printed every field and pixel).
+    assert repr(image) == "<bufferable.demo.raytracer_extension.Image shape=(3, 4, 3) format='f'>"
 
 
 def test_demo_build_is_reused(module):

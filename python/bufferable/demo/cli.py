@@ -31,6 +31,7 @@ import numpy as np
 from ..build import MojoBuildError
 from .background import make_background
 from .build import load_extension
+from .cluster import RAY_EXTRA, render_on_ray
 from .rendering import Image, blank_image, default_thread_count, render, save_png
 from .scene import load_scene, save_scene
 
@@ -94,6 +95,15 @@ def _parser() -> argparse.ArgumentParser:
         "--save-scene", type=Path, default=None, metavar="FILE.npy",
         help="write the default scene as a .npy structured array to edit in numpy, and exit",
     )
+    parser.add_argument(
+        "--ray", action="store_true",
+        help=f"render on Ray, one task per band of rows (needs Ray: {RAY_EXTRA})",
+    )
+    parser.add_argument(
+        "--address", default=None, metavar="ADDR",
+        help="with --ray: join this running cluster (default: start one on this machine)",
+    )
+    parser.add_argument("--bands", type=int, default=16, help="with --ray: bands of rows (default 16)")
     return parser
 
 
@@ -123,6 +133,13 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --threads must be in 1..1024", file=sys.stderr)
         return 2
     threads = args.threads or min(default_thread_count(), 1024)
+    if (args.address is not None or args.bands != 16) and not args.ray:
+        print("error: --address and --bands go with --ray", file=sys.stderr)
+        return 2
+    if args.bands < 1:
+        print("error: --bands must be at least 1 (more bands than rows: one row each)",
+              file=sys.stderr)
+        return 2
 
     if args.save_scene is not None:
         try:
@@ -149,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     background = make_background()
+    if args.ray:
+        return _main_on_ray(args, background, scene)
     start = time.perf_counter()
     try:
         image = render(args.width, args.height, background=background, scene=scene, samples_per_side=args.samples,
@@ -192,3 +211,44 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print(_table(rows))
     return 0
+
+
+def _main_on_ray(args: argparse.Namespace, background: np.ndarray, scene: np.ndarray | None) -> int:
+    """`demo --ray`: render the bands on Ray, save the PNG, print what each band cost."""
+    try:
+        result = render_on_ray(args.width, args.height, bands=args.bands, samples_per_side=args.samples,
+                               background=background, scene=scene, address=args.address)
+    except ImportError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except (ValueError, TypeError, BufferError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    try:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        save_png(result.pixels, args.out)
+    except (OSError, ImportError) as error:
+        print(f"error: cannot write {args.out}: {error}", file=sys.stderr)
+        return 1
+    rays = args.samples * args.samples
+    print(
+        f"bufferable demo on Ray: {args.width}x{args.height}, {rays} ray{'s' if rays > 1 else ''}/pixel, "
+        f"{len(result.bands)} bands on {result.cpus} CPUs -> {args.out}"
+    )
+    rows = [("band", "rows", "render (Mojo)", "returned")]
+    for index, band in enumerate(result.bands):
+        rows.append((str(index), f"{band.first_row}-{band.first_row + band.row_count - 1}",
+                     format_seconds(band.seconds), format_bytes(band.nbytes)))
+    print(_table(rows))
+    print(f"  wall time {format_seconds(result.seconds)}; into the object store once: "
+          f"{format_bytes(result.bytes_in)} (background, scene; read in place by every task); "
+          f"bands back: {format_bytes(result.bytes_out)}")
+    return 0
+
+
+def format_bytes(count: int) -> str:
+    """`count` bytes in B, KiB or MiB, one decimal above bytes."""
+    for scale, unit in ((1 << 20, "MiB"), (1 << 10, "KiB")):
+        if count >= scale:
+            return f"{count / scale:.1f} {unit}"
+    return f"{count} B"

@@ -17,6 +17,11 @@ outside the image):
         through a bufferable `MemoryView`, held for the whole render. Each
         pixel averages samples_per_side**2 rays; thread_count threads render
         rows in parallel.
+    render_rows(width, height, background, samples_per_side, thread_count,
+                scene, first_row, row_count) -> Image
+        Rows first_row..first_row+row_count of the picture `render` makes
+        (the same pixels, bit for bit): one band, for rendering a picture in
+        pieces on a cluster (`python -m bufferable demo --ray`).
     blank_image(height, width) -> Image
         A black image (to measure hand-offs at sizes that were not rendered).
         `Image` itself has no Python constructor.
@@ -110,9 +115,39 @@ def _render(mut module: PythonObject, mut args: PythonObject) raises -> PythonOb
         " scene)"
     )
     _check_arity(args, 6, signature)
-    var columns = _int_argument(args[0], "width")
     var rows = _int_argument(args[1], "height")
-    check_image_size(rows, columns)
+    return _render_band(args, 0, rows)
+
+
+def _render_rows(
+    mut module: PythonObject, mut args: PythonObject
+) raises -> PythonObject:
+    comptime signature = (
+        "render_rows(width, height, background, samples_per_side,"
+        " thread_count, scene, first_row, row_count)"
+    )
+    _check_arity(args, 8, signature)
+    var first = _int_argument(args[6], "first_row")
+    var count = _int_argument(args[7], "row_count")
+    var height = _int_argument(args[1], "height")
+    if first < 0 or count < 1 or first + count > height:
+        raise value_error(
+            String(
+                "rows ", first, "..", first + count,
+                " are not a band of a picture ", height, " rows high",
+            )
+        )
+    return _render_band(args, first, count)
+
+
+def _render_band(
+    args: PythonObject, first_row: Int, row_count: Int
+) raises -> PythonObject:
+    """Renders rows `first_row`..+`row_count` of the picture `args` describes
+    (render's first six arguments) into a new Image of that many rows."""
+    var columns = _int_argument(args[0], "width")
+    var height = _int_argument(args[1], "height")
+    check_image_size(height, columns)
     var samples = _int_argument(args[3], "samples_per_side")
     if samples < 1 or samples > 16:
         raise value_error(
@@ -127,8 +162,8 @@ def _render(mut module: PythonObject, mut args: PythonObject) raises -> PythonOb
     # acquired (and the array alive) until `environment` dies after render().
     var environment = EnvironmentMap(args[2])
     var scene = demo_scene(spheres_from_records(args[5]))
-    var image = Image(rows, columns)
-    render(scene, environment, image, threads, samples)
+    var image = Image(row_count, columns)
+    render(scene, environment, image, threads, samples, first_row, height)
     _ = environment^
     return PythonObject(alloc=image^)
 
@@ -269,6 +304,15 @@ def PyInit_raytracer_extension() abi("C") -> PythonObject:
             (
                 "render(width, height, background, samples_per_side,"
                 " thread_count, scene) -> Image"
+            ),
+        )
+        module.def_py_c_function(
+            py_method[_render_rows],
+            "render_rows",
+            (
+                "render_rows(width, height, background, samples_per_side,"
+                " thread_count, scene, first_row, row_count) -> Image: rows"
+                " first_row.. of the picture render() makes, exactly"
             ),
         )
         module.def_py_c_function(

@@ -133,8 +133,12 @@ def render_row(
     image: Image,
     row: Int,
     samples_per_side: Int,
+    first_row: Int,
+    full_height: Int,
 ):
     """Renders one row of `image`, averaging `samples_per_side`^2 rays a pixel.
+    `image` is rows `first_row`.. of a picture `full_height` rows high (a band
+    of it, or all of it), so `row` is the picture's row `first_row + row`.
     """
     var out = image.unsafe_row_pointer(row)
     var step = 1 / Float32(samples_per_side)
@@ -142,11 +146,11 @@ def render_row(
     for column in range(image.width):
         var sum = Vec3(0)
         for sy in range(samples_per_side):
-            var y = Float32(row) + (Float32(sy) + 0.5) * step
+            var y = Float32(first_row + row) + (Float32(sy) + 0.5) * step
             for sx in range(samples_per_side):
                 var x = Float32(column) + (Float32(sx) + 0.5) * step
                 var direction = scene.camera.ray_direction(
-                    x, y, image.width, image.height
+                    x, y, image.width, full_height
                 )
                 sum += trace(scene, environment, scene.camera.eye, direction)
         var pixel = sum * sample_weight
@@ -161,6 +165,8 @@ struct _RenderJob:
     var environment: Pointer[EnvironmentMap, ImmUntrackedOrigin]
     var image: Pointer[Image, ImmUntrackedOrigin]
     var samples_per_side: Int
+    var first_row: Int
+    var full_height: Int
     var next_row: Atomic[Int]
 
     def __init__(
@@ -169,11 +175,15 @@ struct _RenderJob:
         environment: EnvironmentMap,
         image: Image,
         samples_per_side: Int,
+        first_row: Int,
+        full_height: Int,
     ):
         self.scene = Pointer(to=scene).unsafe_origin_cast[ImmUntrackedOrigin]()
         self.environment = Pointer(to=environment).unsafe_origin_cast[ImmUntrackedOrigin]()
         self.image = Pointer(to=image).unsafe_origin_cast[ImmUntrackedOrigin]()
         self.samples_per_side = samples_per_side
+        self.first_row = first_row
+        self.full_height = full_height
         self.next_row = Atomic[Int](0)
 
 
@@ -191,6 +201,8 @@ def _render_rows_until_done(argument: ThreadArgument) abi("C") -> ThreadArgument
             job[].image[],
             row,
             job[].samples_per_side,
+            job[].first_row,
+            job[].full_height,
         )
 
 
@@ -200,18 +212,27 @@ def render(
     mut image: Image,
     thread_count: Int,
     samples_per_side: Int = 1,
+    first_row: Int = 0,
+    full_height: Int = 0,
 ):
     """Renders `scene` into every pixel of `image`, rows in parallel.
 
     Args:
         scene: What to draw.
         environment: The background; must stay valid during the call.
-        image: Receives the picture; its size sets the resolution.
+        image: Receives the picture, or the band of it that starts at
+            `first_row`; its width sets the horizontal resolution.
         thread_count: Threads to use, the caller's included.
         samples_per_side: Antialiasing: each pixel averages this many squared
             rays on a regular grid.
+        first_row: The picture's row that is `image`'s first.
+        full_height: The picture's height (0: `image.height`, the whole
+            picture). A band renders exactly the rows the whole would.
     """
-    var job = _RenderJob(scene, environment, image, max(samples_per_side, 1))
+    var height = full_height if full_height > 0 else image.height
+    var job = _RenderJob(
+        scene, environment, image, max(samples_per_side, 1), first_row, height
+    )
     run_on_threads(
         _render_rows_until_done,
         Pointer(to=job).unsafe_bitcast[NoneType]().unsafe_origin_cast[MutUntrackedOrigin](),
