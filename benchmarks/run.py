@@ -21,7 +21,10 @@ taken between numbers measured in the same run, timed in interleaved rounds, bes
   columns (bench_tables.py);
 - vs peers: the README's ``Grid`` and 2-D float64 ``MemoryView`` acquisitions and sums beside the
   same jobs done by Cython, nanobind and pybind11 (and numpy's own DLPack export), each row with
-  the ratio to the fastest peer (bench_peers.py; the peers are built by peer_modules.py).
+  the ratio to the fastest peer (bench_peers.py; the peers are built by peer_modules.py);
+- engines: the README's ``Grid`` through ``ray.put``/``ray.get`` (out of band, and in band for
+  scale) and Dask's ``scatter`` vs a numpy array of the same size, and the demo rendered by Ray
+  tasks vs the threaded demo (bench_engines.py; Ray and Dask run on this machine only).
 
 Writes ``DIR/bench.json`` (every row, plus the machine, versions and the peers' compiler flags)
 and ``DIR/bench.png`` (cost per call vs size, log-log: zero-copy paths stay flat, copies rise;
@@ -51,6 +54,7 @@ if str(HERE) not in sys.path:
 import numpy as np  # noqa: E402
 
 import bench_demo  # noqa: E402
+import bench_engines  # noqa: E402
 import bench_interop  # noqa: E402
 import bench_memory_view  # noqa: E402
 import bench_mojo_export  # noqa: E402
@@ -75,6 +79,7 @@ NOTES = [
     *bench_peers.NOTES,
     *bench_records.NOTES,
     *bench_tables.NOTES,
+    *bench_engines.NOTES,
 ]
 
 
@@ -118,7 +123,7 @@ def draw(rows: list[Row], path: Path) -> None:
         panels[panel].setdefault(name, {}).setdefault(nbytes, (kind, seconds))
 
     for r in rows:
-        if r.section == bench_peers.SECTION:
+        if r.section in (bench_peers.SECTION, bench_engines.SECTION):  # not a size sweep of a call
             continue
         panel = 1 if r.section == "MemoryView" else 0
         add(panel, r.path, r.kind, r.nbytes, r.seconds)
@@ -232,6 +237,7 @@ def main(argv=None) -> int:
         ("demo", lambda: bench_demo.measure(rounds)),
         ("records", lambda: bench_records.measure(rounds)),
         (bench_tables.SECTION, lambda: bench_tables.measure(report.SIZES, rounds)),
+        (bench_engines.SECTION, lambda: bench_engines.measure(rounds)),
     ]
     rows: list[Row] = []
     section_seconds = {}
