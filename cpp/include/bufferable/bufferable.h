@@ -341,6 +341,9 @@ typedef struct {
    * __dlpack_device__, __arrow_c_schema__, __arrow_c_array__ and __arrow_c_stream__ (1-D: a
    * primitive array; N-D C-contiguous: arrow.fixed_shape_tensor), each built on one buffer export
    * of the instance (so the producer's release runs once per capsule, when its consumer is done).
+   * Also __reduce_ex__ (pickling: the export as a numpy array, its memory out of band at protocol
+   * 5; the type itself when it has __from_buffer__) and a short __repr__ (unless the type has a
+   * __repr__ method of its own), both implemented by the Python module bufferable.exports.
    * GIL required. Returns 0, or -1 (TypeError if `type` is not a buffer-exporting type). */
   int (*install_interop)(struct _object *type);
 
@@ -366,7 +369,9 @@ typedef struct {
    * the instance once through `describe` (which locks it) and calls `release` exactly once when
    * the last array, child array or stream built on it is released; a schema call releases at
    * once. A requested_schema naming a subset of the columns (same names, same types) is
-   * honoured; any other is answered with the full schema. GIL required. Returns 0 or -1. */
+   * honoured; any other is answered with the full schema. Also __reduce_ex__ (pickled as the
+   * pyarrow.Table over the columns) and a short __repr__, as install_interop gives them.
+   * GIL required. Returns 0 or -1. */
   int (*install_table_interop)(struct _object *type, BfDescribeTable describe,
                                BfReleaseTable release);
 
