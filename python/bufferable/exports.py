@@ -50,7 +50,7 @@ def buffer_repr(obj: object) -> str:
 def table_repr(obj: object) -> str:
     """``<module.Type rows=4 columns=['id', 'price']>`` (with pyarrow; the type alone without)."""
     try:
-        import pyarrow as pa
+        import pyarrow as pa  # type: ignore[import-untyped]
 
         table = pa.table(obj)
         return f"<{_qualified_name(obj)} rows={table.num_rows} columns={table.column_names}>"
@@ -63,7 +63,7 @@ def rebuild(cls: Any, array: np.ndarray) -> Any:
     return cls.__from_buffer__(array)
 
 
-def reduce_buffer(obj: object, protocol: int) -> tuple[Any, ...]:
+def reduce_buffer(obj: object, protocol: int) -> str | tuple[Any, ...]:
     """``__reduce_ex__`` of a buffer exporter (see the module docstring)."""
     from .arrays import asarray
 
@@ -75,7 +75,7 @@ def reduce_buffer(obj: object, protocol: int) -> tuple[Any, ...]:
     return array.__reduce_ex__(protocol)
 
 
-def reduce_table(obj: object, protocol: int) -> tuple[Any, ...]:
+def reduce_table(obj: object, protocol: int) -> str | tuple[Any, ...]:
     """``__reduce_ex__`` of a table (see the module docstring).
 
     Raises:
@@ -86,4 +86,5 @@ def reduce_table(obj: object, protocol: int) -> tuple[Any, ...]:
     except ImportError:
         raise TypeError(f"cannot pickle {_qualified_name(obj)!r} object: pickling a table "
                         "sends it as a pyarrow.Table (pip install pyarrow)") from None
-    return pa.table(obj).__reduce_ex__(protocol)
+    reduced: str | tuple[Any, ...] = pa.table(obj).__reduce_ex__(protocol)
+    return reduced

@@ -235,7 +235,7 @@ def _main_on_ray(args: argparse.Namespace, background: np.ndarray, scene: np.nda
         f"bufferable demo on Ray: {args.width}x{args.height}, {rays} ray{'s' if rays > 1 else ''}/pixel, "
         f"{len(result.bands)} bands on {result.cpus} CPUs -> {args.out}"
     )
-    rows = [("band", "rows", "render (Mojo)", "returned")]
+    rows: list[tuple[str, ...]] = [("band", "rows", "render (Mojo)", "returned")]
     for index, band in enumerate(result.bands):
         rows.append((str(index), f"{band.first_row}-{band.first_row + band.row_count - 1}",
                      format_seconds(band.seconds), format_bytes(band.nbytes)))
