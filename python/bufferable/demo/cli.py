@@ -177,14 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     render_seconds = time.perf_counter() - start
 
-    pixels = np.asarray(image)  # the image itself: float32 (H, W, 3), strides (16 * W, 16, 4)
-    try:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        save_png(pixels, args.out)
-    except (OSError, ImportError) as error:
-        print(f"error: cannot write {args.out}: {error}", file=sys.stderr)
+    if not _saved(np.asarray(image), args.out):  # the image itself: strides (16 * W, 16, 4)
         return 1
-    del pixels
 
     sizes = [(args.width, args.height, image, "")]
     big_width, big_height = 2 * args.width, 2 * args.height
@@ -213,22 +207,26 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _saved(pixels: np.ndarray, out: Path) -> bool:
+    """Writes the PNG, or says on stderr why it cannot."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        save_png(pixels, out)
+    except (OSError, ImportError) as error:
+        print(f"error: cannot write {out}: {error}", file=sys.stderr)
+        return False
+    return True
+
+
 def _main_on_ray(args: argparse.Namespace, background: np.ndarray, scene: np.ndarray | None) -> int:
     """`demo --ray`: render the bands on Ray, save the PNG, print what each band cost."""
     try:
         result = render_on_ray(args.width, args.height, bands=args.bands, samples_per_side=args.samples,
                                background=background, scene=scene, address=args.address)
-    except ImportError as error:
+    except (ImportError, ValueError, TypeError, BufferError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except (ValueError, TypeError, BufferError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    try:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        save_png(result.pixels, args.out)
-    except (OSError, ImportError) as error:
-        print(f"error: cannot write {args.out}: {error}", file=sys.stderr)
+    if not _saved(result.pixels, args.out):
         return 1
     rays = args.samples * args.samples
     print(
