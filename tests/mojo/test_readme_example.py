@@ -67,3 +67,21 @@ def test_readme_tables_example(tmp_path, mojo_cache_dir):
 
 def test_readme_pickling_example(tmp_path, mojo_cache_dir):
     run_readme_example(tmp_path, mojo_cache_dir, ("grid.mojo", "matrix.mojo"), "use_matrix.py")
+
+
+def test_readme_from_buffer_errors_keep_their_class(tmp_path, mojo_cache_dir):
+    """What a bad payload does to the README Matrix's `__from_buffer__` (bound with py_method)."""
+    build_readme_module(tmp_path, mojo_cache_dir, "matrix.mojo")
+    script = tmp_path / "bad_payloads.py"
+    script.write_text(
+        "import numpy as np, matrix\n"
+        "from bufferable.exports import rebuild\n"
+        "for bad in (np.zeros(3), np.zeros((2, 2), np.float32), 'x'):\n"
+        "    try:\n"
+        "        rebuild(matrix.Matrix, bad)\n"
+        "    except Exception as error:\n"
+        "        print(type(error).__name__)\n")
+    run = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
+                         text=True, env=compiler_environment(), timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["ValueError", "ValueError", "TypeError"]
