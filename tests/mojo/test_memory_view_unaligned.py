@@ -280,3 +280,16 @@ def test_any_unaligned_geometry(mv, geometry):
         mv.fill_pattern_2d(a)
         assert raw == expected_raw
 
+
+# --------------------------------------------------------------------------------------------
+# The benchmark's unaligned sum (benchmarks/bench_peers.py times it against Cython)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("misalignment", [0, 1, 4, 7])
+@pytest.mark.parametrize("shape", [(0, 3), (1, 1), (3, 5), (4, 16), (5, 33), (32, 32)])
+def test_benchmark_sum_through_view_loads(mojo_module, shape, misalignment):
+    views = mojo_module(HERE.parents[1] / "benchmarks" / "mojo" / "bench_views.mojo")
+    a, _ = unaligned(shape, misalignment)
+    for x in (a, a[:, ::2], a[::-1, ::-3], a.T):
+        assert views.sum_loads(x) == x.sum()
