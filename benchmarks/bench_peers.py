@@ -19,7 +19,9 @@ rounds, and every peer's time is a row of its own:
   tensor's ``__dlpack__`` method (target: half the time or less);
 - sums in Mojo through a MemoryView (benchmarks/mojo/bench_views.mojo) vs Cython loops over
   ``const double[:, ::1]`` / ``const double[:, :]`` with four accumulators, on ``a`` and
-  ``a[:, ::2]`` (the target applies at 8 KiB; at 16 MiB both are bound by memory).
+  ``a[:, ::2]``, and on a copy of ``a`` at an odd address, which Mojo sums through the view's own
+  SIMD loads (they assume no alignment); the target applies at 8 KiB, at 16 MiB both are bound by
+  memory.
 
 The peers are benchmarks/peers/ (built by peer_modules.py with the same compiler flags).
 """
@@ -169,6 +171,16 @@ def measure(shapes: dict[str, tuple[int, int]] | None = None, rounds: report.Rou
         rows += run({"Mojo sum, a[:, ::2]": lambda: views.sum_strided(s)},
                     {"Cython sum, double[:, :], 4 accumulators, a[:, ::2]": lambda: cy.sum_strided(s)},
                     sum_target, "compute")
+        # The same values at an odd address, as Dask hands them to workers: Mojo through the view's
+        # own loads (which assume no alignment) vs Cython's contiguous sum, which reads them too.
+        u = np.frombuffer(bytearray(a.nbytes + 1), np.float64, count=a.size, offset=1).reshape(r, c)
+        u[...] = a
+        assert u.__array_interface__["data"][0] % 8 != 0
+        for f in (views.sum_loads, cy.sum_contiguous):
+            assert abs(f(u) - float(np.sum(a))) <= 1e-9 * a.size, f
+        rows += run({"Mojo sum, MemoryView loads, unaligned a": lambda: views.sum_loads(u)},
+                    {"Cython sum, double[:, ::1], 4 accumulators, unaligned a": lambda: cy.sum_contiguous(u)},
+                    sum_target, "compute")
         # DLPack's C exchange API (torch tensors' type carries one) vs the same tensor reached only
         # through its bound __dlpack__ method.
         t = torch.zeros((r, c), dtype=torch.float64)
@@ -178,7 +190,7 @@ def measure(shapes: dict[str, tuple[int, int]] | None = None, rounds: report.Rou
                     {"MemoryView.from_dlpack(torch), __dlpack__": lambda: views.from_dlpack(t_dlpack_only)},
                     report.EXCHANGE_VS_DLPACK)
         assert cg.live_exports == 0 and ng.live_exports == 0, (cg.live_exports, ng.live_exports)
-        del g, cg, ng, pg, nd, ndarray, a, s
+        del g, cg, ng, pg, nd, ndarray, a, s, u
     return rows
 
 

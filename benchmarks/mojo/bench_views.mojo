@@ -199,6 +199,42 @@ def sum_c(module: PythonObject, args: Arguments) raises -> PythonObject:
     return s.total()
 
 
+def sum_loads(module: PythonObject, args: Arguments) raises -> PythonObject:
+    """Sums any 2-D float64 buffer through the view's own accessors, row by
+    row: `unsafe_load` vectors (gathers when a row is strided), four
+    accumulators, `unsafe_get` for the rest. They assume no alignment, so
+    this is the sum that stays valid at any address (the unaligned row).
+
+    Args:
+        module: The module (unused).
+        args: (a 2-D float64 buffer,).
+
+    Returns:
+        The sum, as a Python float.
+
+    Raises:
+        BufferError, ValueError or TypeError as MemoryView does.
+    """
+    var v = MemoryView[DType.float64, 2, mut=False](args[0])
+    var s = _Sums(Vector(0), Vector(0), Vector(0), Vector(0), 0.0)
+    var cols = v.dim(1)
+    for r in range(v.dim(0)):
+        var j = 0
+        while j + 4 * WIDTH <= cols:
+            s.a0 += v.unsafe_load[WIDTH](r, j)
+            s.a1 += v.unsafe_load[WIDTH](r, j + WIDTH)
+            s.a2 += v.unsafe_load[WIDTH](r, j + 2 * WIDTH)
+            s.a3 += v.unsafe_load[WIDTH](r, j + 3 * WIDTH)
+            j += 4 * WIDTH
+        while j + WIDTH <= cols:
+            s.a0 += v.unsafe_load[WIDTH](r, j)
+            j += WIDTH
+        while j < cols:
+            s.scalar += v.unsafe_get(r, j)
+            j += 1
+    return s.total()
+
+
 def from_dlpack(module: PythonObject, args: Arguments) raises -> PythonObject:
     """Acquires a read-only MemoryView[float64, 2] of args[0] through DLPack
     (the exchange API of its type when it has one) and releases it.
@@ -225,6 +261,7 @@ def PyInit_bench_views() abi("C") -> PythonObject:
         m.def_py_c_function(py_function[acquire_c], "acquire_c")
         m.def_py_c_function(py_function[sum_strided], "sum_strided")
         m.def_py_c_function(py_function[sum_c], "sum_c")
+        m.def_py_c_function(py_function[sum_loads], "sum_loads")
         m.def_py_c_function(py_function[from_dlpack], "from_dlpack")
         return finalize_module(m)
     except e:

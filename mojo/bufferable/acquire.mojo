@@ -4,10 +4,11 @@
 acquisition of any object, through the buffer protocol, DLPack or the Arrow
 PyCapsule interface. `checked_geometry` checks a description against a
 `MemoryView`'s compile-time parameters (element type and byte order, rank,
-writability, layout, whole-element strides, alignment) and converts it into
-the view's geometry, strides counted in elements; `check_direct` and
-`strided_geometry` are the checks any view of items shares (`RecordView`
-adds its own record check between them). Every refusal raises an error whose
+writability, layout) and converts it into the view's geometry: strides in
+bytes, and whether every item is aligned, decided here once (any address and
+any byte strides are viewed); `check_direct` and `strided_geometry` are the
+checks any view of items shares (`RecordView` adds its own record check
+between them). Every refusal raises an error whose
 Python class is recorded (see `bufferable.errors`).
 """
 
@@ -202,31 +203,39 @@ def _any_origin(
 
 
 struct Geometry[rank: Int](Movable):
-    """Where a view's elements are: what `checked_geometry` returns."""
+    """Where a view's items are: what `checked_geometry` returns."""
 
     var address: Int
-    """Address of element (0, ..., 0); 0 when the buffer has no data."""
+    """Address of item (0, ..., 0); 0 when the buffer has no data."""
     var shape: Array[Int, Self.rank]
-    """Extents, in elements."""
+    """Extents, in items."""
     var strides: Array[Int, Self.rank]
-    """Steps between neighbours of each axis, in elements."""
+    """Steps between neighbours of each axis, in BYTES (any number: a field
+    of packed records is 13 bytes from the next)."""
+    var aligned: Bool
+    """Whether every item is aligned as its type needs: the address and every
+    stride of an axis of extent > 1 are multiples of the alignment (True for
+    a view of no item)."""
 
     def __init__(
         out self,
         address: Int,
         var shape: Array[Int, Self.rank],
         var strides: Array[Int, Self.rank],
+        aligned: Bool,
     ):
         """Assembles a geometry.
 
         Args:
-            address: Address of element (0, ..., 0).
-            shape: Extents, in elements.
-            strides: Strides, in elements.
+            address: Address of item (0, ..., 0).
+            shape: Extents, in items.
+            strides: Strides, in bytes.
+            aligned: Whether every item is aligned.
         """
         self.address = address
         self.shape = shape^
         self.strides = strides^
+        self.aligned = aligned
 
 
 def check_descriptor(desc: Buffer, writable: Bool, name: String) raises:
@@ -314,35 +323,34 @@ def strided_geometry[
     layout: MemoryLayout,
     mut: Bool,
     name: NameFunction,
-    noun: StaticString,
-    item_type: NameFunction,
 ](desc: Buffer, source: Optional[PythonObject]) raises -> Geometry[rank]:
-    """Checks a description's rank, writability, strides, alignment and layout
-    for a view of `rank` axes of `itemsize`-byte items, once the items
-    themselves are checked, and returns the view's geometry.
+    """Checks a description's rank, writability and layout for a view of
+    `rank` axes of `itemsize`-byte items, once the items themselves are
+    checked, and returns the view's geometry, with whether every item is
+    aligned (any address and any byte strides are accepted).
 
     Parameters:
         rank: The view's number of dimensions.
         itemsize: The size of one item in bytes.
-        alignment: The alignment one item needs.
+        alignment: The alignment one item needs (a power of two).
         layout: The layout the view demands.
         mut: Whether the view writes.
         name: Names the view in messages.
-        noun: What one item is called in messages ("element", "record").
-        item_type: Names the item's type in messages ("float64").
 
     Args:
         desc: The description.
         source: The exporter, named in messages (None: "Buffer").
 
     Returns:
-        The address, shape and strides (in items).
+        The address, shape, strides (in bytes) and alignment.
 
     Raises:
         ValueError for another rank; BufferError for a read-only buffer
-        under a mutable view, strides that are not whole items, misaligned
-        data or a layout other than `layout`.
+        under a mutable view or a layout other than `layout`.
     """
+    comptime assert (
+        alignment > 0 and alignment & (alignment - 1) == 0
+    ), "strided_geometry: the alignment must be a power of two"
     if Int(desc.ndim) != rank:
         raise value_error(
             String(
@@ -359,60 +367,38 @@ def strided_geometry[
     comptime if mut:
         if desc.readonly != 0:
             raise _read_only_error(name(), _source_text(source))
-    # Shape and strides, in items.
+    # Shape and strides, in bytes.
     var shape = Array[Int, rank](fill=0)
     var shape_ptr = desc.shape.value()
     var count = 1
     comptime for d in range(rank):
         shape[d] = Int(shape_ptr[unsafe_offset=d])
         count *= shape[d]
+    var address = Int(desc.data.value()) if desc.data else 0
+    # The bits below the alignment of every address an item can have: the
+    # OR of the address and of the strides that are ever applied.
+    var low_bits = address
     var strides: Array[Int, rank]
     if desc.strides:
         strides = Array[Int, rank](fill=0)
         var stride_ptr = desc.strides.value()
         comptime for d in range(rank):
             var s = Int(stride_ptr[unsafe_offset=d])
-            if s % itemsize != 0:
-                if shape[d] > 1:
-                    raise buffer_error(
-                        String(
-                            name(),
-                            ": the buffer's stride along axis ",
-                            d,
-                            " is ",
-                            s,
-                            " bytes, not a whole number of ",
-                            itemsize,
-                            "-byte ",
-                            noun,
-                            "s",
-                        )
-                    )
-                s = 0
-            strides[d] = s // itemsize
+            if shape[d] > 1:
+                low_bits |= s
+            elif s % alignment != 0:
+                s = 0  # never applied: an unaligned stride would only mislead
+            strides[d] = s
     else:
-        strides = c_strides(shape)
-    var address = Int(desc.data.value()) if desc.data else 0
-    if count > 0 and address % alignment != 0:
-        raise buffer_error(
-            String(
-                name(),
-                ": the buffer's data address ",
-                hex(address),
-                " is not aligned to ",
-                alignment,
-                " bytes, as ",
-                item_type(),
-                " needs",
-            )
-        )
+        strides = c_strides(shape, itemsize)
+    var aligned = count == 0 or low_bits % alignment == 0
     # The layout demanded at compile time.
     comptime if layout != MemoryLayout.STRIDED:
         var ok: Bool
         comptime if layout == MemoryLayout.C_CONTIGUOUS:
-            ok = is_c_contiguous(shape, strides)
+            ok = is_c_contiguous(shape, strides, itemsize)
         else:
-            ok = is_f_contiguous(shape, strides)
+            ok = is_f_contiguous(shape, strides, itemsize)
         if not ok:
             raise buffer_error(
                 String(
@@ -423,14 +409,10 @@ def strided_geometry[
                     shape_text(shape),
                     ", strides ",
                     shape_text(strides),
-                    " in elements)",
+                    " in bytes)",
                 )
             )
-    return Geometry[rank](address, shape^, strides^)
-
-
-def _dtype_name[dtype: DType]() -> String:
-    return String(dtype)
+    return Geometry[rank](address, shape^, strides^, aligned)
 
 
 def checked_geometry[
@@ -450,13 +432,12 @@ def checked_geometry[
         source: The exporter, named in messages (None: "Buffer").
 
     Returns:
-        The address, shape and strides (in elements).
+        The address, shape, strides (in bytes) and alignment.
 
     Raises:
         BufferError for indirect buffers, a read-only buffer under a mutable
-        view, a layout other than `layout`, strides that are not whole
-        elements, misaligned data; ValueError for an invalid format, another
-        element type or byte order, itemsize or rank.
+        view or a layout other than `layout`; ValueError for an invalid
+        format, another element type or byte order, itemsize or rank.
     """
     comptime name = view_name[dtype, rank, layout, mut]
     comptime itemsize = size_of[Scalar[dtype]]()
@@ -516,14 +497,7 @@ def checked_geometry[
             )
         )
     return strided_geometry[
-        rank,
-        itemsize,
-        align_of[Scalar[dtype]](),
-        layout,
-        mut,
-        name,
-        "element",
-        _dtype_name[dtype],
+        rank, itemsize, align_of[Scalar[dtype]](), layout, mut, name
     ](desc, source)
 
 

@@ -81,7 +81,9 @@ struct MemoryLayout(
 
 def is_c_contiguous[
     rank: Int
-](shape: Array[Int, rank], strides: Array[Int, rank]) -> Bool:
+](
+    shape: Array[Int, rank], strides: Array[Int, rank], itemsize: Int
+) -> Bool:
     """Tells whether an array is row-major with no gaps, by CPython's rule
     (`PyBuffer_IsContiguous(view, 'C')`): extents of 1 may have any stride,
     and an array with no elements is contiguous.
@@ -91,18 +93,21 @@ def is_c_contiguous[
 
     Args:
         shape: The extents.
-        strides: The strides, in elements.
+        strides: The strides, in bytes.
+        itemsize: The size of one element, in bytes.
 
     Returns:
-        True if element (i0, ..., in) sits at offset
-        i0 * (shape[1] * ... * shape[n]) + ... + in.
+        True if element (i0, ..., in) sits at byte offset
+        (i0 * (shape[1] * ... * shape[n]) + ... + in) * itemsize.
     """
-    return _is_contiguous[rank, fortran=False](shape, strides)
+    return _is_contiguous[rank, fortran=False](shape, strides, itemsize)
 
 
 def is_f_contiguous[
     rank: Int
-](shape: Array[Int, rank], strides: Array[Int, rank]) -> Bool:
+](
+    shape: Array[Int, rank], strides: Array[Int, rank], itemsize: Int
+) -> Bool:
     """Tells whether an array is column-major with no gaps, by CPython's rule
     (`PyBuffer_IsContiguous(view, 'F')`).
 
@@ -111,24 +116,26 @@ def is_f_contiguous[
 
     Args:
         shape: The extents.
-        strides: The strides, in elements.
+        strides: The strides, in bytes.
+        itemsize: The size of one element, in bytes.
 
     Returns:
-        True if element (i0, ..., in) sits at offset
-        i0 + i1 * shape[0] + ... + in * (shape[0] * ... * shape[n-1]).
+        True if element (i0, ..., in) sits at byte offset
+        (i0 + i1 * shape[0] + ... + in * (shape[0] * ... * shape[n-1]))
+        * itemsize.
     """
-    return _is_contiguous[rank, fortran=True](shape, strides)
+    return _is_contiguous[rank, fortran=True](shape, strides, itemsize)
 
 
 def _is_contiguous[
     rank: Int, *, fortran: Bool
-](shape: Array[Int, rank], strides: Array[Int, rank]) -> Bool:
+](shape: Array[Int, rank], strides: Array[Int, rank], itemsize: Int) -> Bool:
     """CPython's contiguity rule, axes taken from the last (C) or the first
     (Fortran) outwards."""
     comptime for d in range(rank):
         if shape[d] == 0:
             return True
-    var expected = 1
+    var expected = itemsize
     comptime for k in range(rank):
         comptime d = k if fortran else rank - 1 - k
         if shape[d] != 1:
@@ -173,21 +180,24 @@ def slice_axis(
     return offset
 
 
-def c_strides[rank: Int](shape: Array[Int, rank]) -> Array[Int, rank]:
-    """Returns the strides of a C-contiguous (row-major) array.
+def c_strides[
+    rank: Int
+](shape: Array[Int, rank], itemsize: Int) -> Array[Int, rank]:
+    """Returns the byte strides of a C-contiguous (row-major) array.
 
     Parameters:
         rank: The number of dimensions.
 
     Args:
         shape: The extents.
+        itemsize: The size of one element, in bytes.
 
     Returns:
-        The strides, in elements: 1 for the last axis, then each axis the
-        product of the extents after it.
+        The strides, in bytes: `itemsize` for the last axis, then each axis
+        the product of `itemsize` and the extents after it.
     """
     var strides = Array[Int, rank](fill=0)
-    var step = 1
+    var step = itemsize
     comptime for k in range(rank):
         comptime d = rank - 1 - k
         strides[d] = step

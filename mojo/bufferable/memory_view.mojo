@@ -30,10 +30,21 @@ def total(obj: PythonObject) raises -> Float32:
 
 Conventions:
 - Shape and strides live inline in the view (`rank` entries each, no heap
-  allocation per view). Strides count ELEMENTS, not bytes: `v.stride(d)`
-  elements separate neighbours along axis d (negative or zero allowed). A
-  buffer whose byte strides are not multiples of the itemsize, or whose data
-  is not aligned to its element type, is refused with BufferError.
+  allocation per view). `v.stride(d)` counts ELEMENTS between neighbours
+  along axis d (negative or zero allowed); `v.byte_stride(d)` counts bytes.
+- Unaligned memory is read and written as numpy and Cython read it: a data
+  address that is not a multiple of the element's alignment (Dask hands
+  workers such arrays after a transfer) and byte strides that are not whole
+  elements (a field of packed records, 13 bytes apart). Element access,
+  SIMD `load`/`store` (vector loads, gathers, scatters), slices, transposes,
+  `copy()` and exports all work on it, because the view's loads and stores
+  never claim more than one byte of alignment: on x86-64 and arm64 that is
+  the instruction an aligned access is, so aligned views lose nothing
+  (testing a per-view flag on each access cost write loops their
+  vectorization). `is_aligned()` records, once per acquisition, whether
+  every element is aligned, for code that loads through `unsafe_ptr()`
+  (with `alignment=1` when it is False). `stride(d)` is exact when the byte
+  stride is a whole number of elements (always, in an aligned view).
 - A view made from a Python object owns one reference to the core's
   acquisition (`BfAcquisition`: one `PyObject_GetBuffer`, or one DLPack
   managed tensor for `from_dlpack`, or one ArrowArray for `from_arrow`). `view()`, slices,
@@ -53,15 +64,14 @@ see `bufferable.errors`; the classes follow Cython's typed memoryviews):
 - ValueError: the buffer's element type is not `dtype` (byte order included:
   a non-native order is refused), or it has another number of dimensions.
 - BufferError: a mutable view of a read-only buffer; a buffer that is not
-  laid out as `layout` demands; indirect (suboffset, PIL-style) buffers;
-  strides that are not whole elements; misaligned data.
+  laid out as `layout` demands; indirect (suboffset, PIL-style) buffers.
 - IndexError: an index out of range (checked access; `unsafe_*` access does
   not check).
 - MemoryError: `full` or `copy` asked for more memory than can be allocated.
 """
 
 from std.ffi import c_char, c_int, external_call
-from std.memory import ArcPointer
+from std.memory import ArcPointer, unsafe_memcpy
 from std.python import PythonObject
 from std.sys.info import size_of
 
@@ -158,7 +168,7 @@ struct MemoryView[
     `layout` and `mut`; or by `copy()` and `full()`, which own fresh memory.
     Views made from a view share the memory and its acquisition; the buffer
     is released once, when the last of them dies. See the module docstring
-    for strides (in elements), errors and ownership.
+    for strides, unaligned memory, errors and ownership.
 
     A view is movable, not implicitly copyable (`copy()` copies the
     elements): take another view of the same memory with `view()`, a slice,
@@ -192,11 +202,16 @@ struct MemoryView[
     """The same view with no layout guarantee (what slicing returns)."""
 
     var _data: Self.ElementPointer
-    """Element (0, ..., 0) of this view (dangling if the view is empty)."""
+    """Element (0, ..., 0) of this view (dangling if the view is empty; not
+    aligned if `_aligned` is False)."""
     var _shape: Array[Int, Self.rank]
     """Extents, in elements."""
     var _strides: Array[Int, Self.rank]
-    """Steps between neighbours of each axis, in ELEMENTS."""
+    """Steps between neighbours of each axis, in BYTES."""
+    var _aligned: Bool
+    """Whether every element is aligned as `Element` needs (decided when the
+    memory was acquired; views made from this one inherit it). Element
+    access never assumes it: this answers `is_aligned()`."""
     var _acquisition: AcquisitionPtr
     """The core's acquisition this view holds one reference to (None for
     memory Mojo owns)."""
@@ -224,10 +239,10 @@ struct MemoryView[
             TypeError if `obj` exports no buffer; ValueError if its element
             type is not `dtype` (or not in native byte order) or its ndim is
             not `rank`; BufferError if the view is mutable and the buffer
-            read-only, if the buffer is not laid out as `layout` demands, is
-            indirect (suboffsets), or has strides or an address that are not
-            multiples of the element size. Errors name the problem and
-            reach Python with their class through bufferable's wrappers.
+            read-only, if the buffer is not laid out as `layout` demands, or
+            is indirect (suboffsets). Errors name the problem and reach
+            Python with their class through bufferable's wrappers. Any
+            address and any byte strides are accepted (see `is_aligned`).
         """
         self = Self._acquired(obj, VIA_BUFFER)
 
@@ -261,6 +276,7 @@ struct MemoryView[
             _data=data,
             _shape=geometry.shape.copy(),
             _strides=geometry.strides.copy(),
+            _aligned=geometry.aligned,
             _acquisition=acquisition,
             _owned=None,
         )
@@ -269,7 +285,7 @@ struct MemoryView[
         """Views memory described by a `Buffer` (C's `BfBuffer`), checked as
         the core checks every export (ndim, extents, size overflow, NULL
         data, format against item size, device, writability) and then like a
-        Python buffer (element type, rank, layout, strides, alignment), but
+        Python buffer (element type, rank, layout, writability), but
         with NO owner: nothing keeps the memory alive. The caller guarantees
         that the memory outlives this view and every view made from it, and
         that the description is true (no check can tell how much memory lies
@@ -296,7 +312,6 @@ struct MemoryView[
         )
 
     @staticmethod
-
     def from_dlpack(obj: PythonObject) raises -> Self:
         """Views the tensor `obj` exports through DLPack (a torch tensor, a
         numpy array, a bufferable export: anything with `__dlpack__`), with
@@ -310,7 +325,8 @@ struct MemoryView[
         checked exactly as a buffer is by `MemoryView(obj)`: DLPack's data
         type maps to the same format (bfloat16 and float8 types included),
         then element type, rank, writability (a tensor flagged READ_ONLY is
-        refused by a mutable view), layout, strides and alignment.
+        refused by a mutable view) and layout; an unaligned tensor is read
+        as `MemoryView(obj)` reads an unaligned buffer.
 
         ```mojo
         var t = torch.arange(12, dtype=torch.float32).reshape(3, 4)
@@ -371,8 +387,6 @@ struct MemoryView[
         )
         return Self._acquired(obj, VIA_ARROW)
 
-    @staticmethod
-
     @doc_hidden
     def __init__(
         out self,
@@ -380,13 +394,16 @@ struct MemoryView[
         _data: Self.ElementPointer,
         var _shape: Array[Int, Self.rank],
         var _strides: Array[Int, Self.rank],
+        _aligned: Bool,
         _acquisition: AcquisitionPtr,
         var _owned: Optional[ArcPointer[_OwnedMemory]],
     ):
-        """Assembles a view; takes over one reference to `_acquisition`."""
+        """Assembles a view (strides in bytes); takes over one reference to
+        `_acquisition`."""
         self._data = _data
         self._shape = _shape^
         self._strides = _strides^
+        self._aligned = _aligned
         self._acquisition = _acquisition
         self._owned = _owned^
         self._exports = ExportCounter()
@@ -418,7 +435,8 @@ struct MemoryView[
         var shape: Array[Int, Self.rank],
         var strides: Array[Int, Self.rank],
     ) -> MemoryView[Self.dtype, Self.rank, layout=new_layout, mut=Self.mut]:
-        """A view of the same memory and owner with another geometry."""
+        """A view of the same memory and owner with another geometry (strides
+        in bytes); as aligned as this one."""
         if self._acquisition:
             bf_api().acquisition_incref(self._acquisition)
         return MemoryView[
@@ -427,16 +445,15 @@ struct MemoryView[
             _data=data,
             _shape=shape^,
             _strides=strides^,
+            _aligned=self._aligned,
             _acquisition=self._acquisition,
             _owned=self._owned.copy(),
         )
 
     @staticmethod
-    @staticmethod
     def _name() -> String:
         """`MemoryView[float32, 2]` (plus layout and read-only when set)."""
         return view_name[Self.dtype, Self.rank, Self.layout, Self.mut]()
-
 
     # --- geometry ------------------------------------------------------------
 
@@ -466,6 +483,10 @@ struct MemoryView[
         """Returns the step between neighbours along one axis, in elements
         (no check of `axis`).
 
+        Exact when the byte stride is a whole number of elements, which it
+        always is for an aligned view; otherwise (a field of packed records)
+        there is no element stride: use `byte_stride`.
+
         Args:
             axis: 0 <= axis < rank.
 
@@ -478,6 +499,26 @@ struct MemoryView[
         elif Self.layout == MemoryLayout.F_CONTIGUOUS:
             if axis == 0:
                 return 1
+        return self._strides.unsafe_get(axis) // size_of[Self.Element]()
+
+    @always_inline
+    def byte_stride(self, axis: Int) -> Int:
+        """Returns the step between neighbours along one axis, in bytes (no
+        check of `axis`).
+
+        Args:
+            axis: 0 <= axis < rank.
+
+        Returns:
+            The stride in bytes (may be negative, zero, or not a multiple of
+            the element size).
+        """
+        comptime if Self.layout == MemoryLayout.C_CONTIGUOUS:
+            if axis == Self.rank - 1:
+                return size_of[Self.Element]()
+        elif Self.layout == MemoryLayout.F_CONTIGUOUS:
+            if axis == 0:
+                return size_of[Self.Element]()
         return self._strides.unsafe_get(axis)
 
     def shape(self) -> Array[Int, Self.rank]:
@@ -489,12 +530,38 @@ struct MemoryView[
         return self._shape.copy()
 
     def strides(self) -> Array[Int, Self.rank]:
-        """Returns the strides, in elements.
+        """Returns the strides, in elements (exact as `stride` is).
 
         Returns:
-            A copy of the `rank` strides.
+            The `rank` strides.
+        """
+        var strides = Array[Int, Self.rank](fill=0)
+        comptime for d in range(Self.rank):
+            strides[d] = self.stride(d)
+        return strides^
+
+    def byte_strides(self) -> Array[Int, Self.rank]:
+        """Returns the strides, in bytes.
+
+        Returns:
+            A copy of the `rank` byte strides.
         """
         return self._strides.copy()
+
+    @always_inline
+    def is_aligned(self) -> Bool:
+        """Tells whether every element is aligned as its type needs: the data
+        address and every byte stride that is applied (of an axis with more
+        than one element) are multiples of the element's alignment. Decided
+        when the memory was acquired; views made from this one inherit the
+        answer (a slice of an unaligned view says False). The view's own
+        accessors work either way.
+
+        Returns:
+            False if an element may be unaligned: loads and stores through
+            `unsafe_ptr()` then need `alignment=1`.
+        """
+        return self._aligned
 
     def num_elements(self) -> Int:
         """Returns the number of elements (the product of the shape).
@@ -513,7 +580,9 @@ struct MemoryView[
 
         Returns:
             The pointer; valid while this view (or any view sharing its
-            memory) lives. Writing through it is allowed only if `mut`.
+            memory) lives. Writing through it is allowed only if `mut`. If
+            `is_aligned()` is False it may point at an unaligned element:
+            load and store through it with `alignment=1`.
         """
         return self._data
 
@@ -526,7 +595,9 @@ struct MemoryView[
         """
         comptime if Self.layout == MemoryLayout.C_CONTIGUOUS:
             return True
-        return is_c_contiguous(self._shape, self._strides)
+        return is_c_contiguous(
+            self._shape, self._strides, size_of[Self.Element]()
+        )
 
     def is_f_contiguous(self) -> Bool:
         """Tells whether the view is column-major with no gaps.
@@ -536,7 +607,9 @@ struct MemoryView[
         """
         comptime if Self.layout == MemoryLayout.F_CONTIGUOUS:
             return True
-        return is_f_contiguous(self._shape, self._strides)
+        return is_f_contiguous(
+            self._shape, self._strides, size_of[Self.Element]()
+        )
 
     def is_owned(self) -> Bool:
         """Tells whether the memory belongs to Mojo (a `copy()`) rather than
@@ -548,6 +621,30 @@ struct MemoryView[
         return Bool(self._owned)
 
     # --- element access ------------------------------------------------------
+
+    @staticmethod
+    @always_inline
+    def _advanced(p: Self.ElementPointer, offset: Int) -> Self.ElementPointer:
+        """The element `offset` BYTES after `p` (any number of bytes)."""
+        return (
+            p.unsafe_bitcast[Byte]()
+            .unsafe_offset(offset)
+            .unsafe_bitcast[Self.Element]()
+        )
+
+    @staticmethod
+    @always_inline
+    def _read(p: Self.ElementPointer) -> Self.Element:
+        """The element at `p`, loaded with no alignment assumed: `p` may be
+        unaligned, and a false alignment is undefined behaviour. On x86-64
+        and arm64 this is the instruction an aligned load is."""
+        return p.unsafe_load[width=1, alignment=1]()
+
+    @staticmethod
+    @always_inline
+    def _write(p: Self.ElementPointer, value: Self.Element):
+        """Stores the element at `p`, with no alignment assumed."""
+        p.unsafe_store[alignment=1](0, value)
 
     @always_inline
     def _checked_index(self, axis: Int, i: Int) raises -> Int:
@@ -570,20 +667,22 @@ struct MemoryView[
 
     @always_inline
     def _checked_offset[*Ts: Indexer](self, *indices: *Ts) raises -> Int:
-        """The element offset of one index per axis, each checked by
+        """The byte offset of one index per axis, each checked by
         `_checked_index`."""
         comptime assert (
             indices.__len__() == Self.rank
         ), "MemoryView: the number of indices must equal the rank"
         var offset = 0
         comptime for d in range(Self.rank):
-            offset += self._checked_index(d, index(indices[d])) * self.stride(d)
+            offset += self._checked_index(
+                d, index(indices[d])
+            ) * self.byte_stride(d)
         return offset
 
     @always_inline
     def _offset[*Ts: Indexer](self, *indices: *Ts) -> Int:
-        """The element offset of one index per axis, unchecked (each index
-        must be in 0 ..< dim(axis): a debug assertion)."""
+        """The byte offset of one index per axis, unchecked (each index must
+        be in 0 ..< dim(axis): a debug assertion)."""
         comptime assert (
             indices.__len__() == Self.rank
         ), "MemoryView: the number of indices must equal the rank"
@@ -594,7 +693,7 @@ struct MemoryView[
                 0 <= i < self._shape.unsafe_get(d),
                 "MemoryView: index out of bounds",
             )
-            offset += i * self.stride(d)
+            offset += i * self.byte_stride(d)
         return offset
 
     @always_inline
@@ -613,7 +712,9 @@ struct MemoryView[
         Raises:
             IndexError if an index is out of range.
         """
-        return self._data[unsafe_offset=self._checked_offset(*indices)]
+        return Self._read(
+            Self._advanced(self._data, self._checked_offset(*indices))
+        )
 
     @always_inline
     def __setitem__[
@@ -631,7 +732,9 @@ struct MemoryView[
         Raises:
             IndexError if an index is out of range.
         """
-        self._data[unsafe_offset=self._checked_offset(*indices)] = value
+        Self._write(
+            Self._advanced(self._data, self._checked_offset(*indices)), value
+        )
 
     @always_inline
     def unsafe_get[*Ts: Indexer](self, *indices: *Ts) -> Self.Element:
@@ -647,7 +750,7 @@ struct MemoryView[
         Returns:
             The element.
         """
-        return self._data[unsafe_offset=self._offset(*indices)]
+        return Self._read(Self._advanced(self._data, self._offset(*indices)))
 
     @always_inline
     def unsafe_set[
@@ -662,22 +765,24 @@ struct MemoryView[
             indices: One index per axis, each in 0 ..< dim(axis).
             value: The new value.
         """
-        self._data[unsafe_offset=self._offset(*indices)] = value
+        Self._write(Self._advanced(self._data, self._offset(*indices)), value)
 
     # --- SIMD access along the last axis -----------------------------------
 
     @always_inline
     def _gather[width: Int](self, p: Self.ElementPointer) -> SIMD[Self.dtype, width]:
         """`width` elements of the last axis from `p`: one vector load when
-        the last axis has unit stride, else a gather."""
+        the last axis has unit stride (alignment 1: any address), else a
+        gather."""
+        comptime itemsize = size_of[Self.Element]()
         comptime if Self.layout == MemoryLayout.C_CONTIGUOUS:
             return p.unsafe_load[width=width, alignment=1]()
-        var step = self.stride(Self.rank - 1)
-        if step == 1:
+        var step = self.byte_stride(Self.rank - 1)
+        if step == itemsize:
             return p.unsafe_load[width=width, alignment=1]()
         var result = SIMD[Self.dtype, width]()
         comptime for k in range(width):
-            result[k] = p[unsafe_offset=k * step]
+            result[k] = Self._read(Self._advanced(p, k * step))
         return result
 
     @always_inline
@@ -687,7 +792,7 @@ struct MemoryView[
         """Loads `width` consecutive elements of the last axis, starting at an
         index, with no bounds check. One vector load when the last axis has
         unit stride (always, for C_CONTIGUOUS views; checked at run time
-        otherwise), else a gather.
+        otherwise), else a gather; neither assumes alignment.
 
         Parameters:
             width: The number of elements.
@@ -706,7 +811,7 @@ struct MemoryView[
             "MemoryView.unsafe_load: runs past the end of the last axis",
         )
         return self._gather[width](
-            self._data.unsafe_offset(self._offset(*indices))
+            Self._advanced(self._data, self._offset(*indices))
         )
 
     @always_inline
@@ -715,7 +820,7 @@ struct MemoryView[
     ](self, *indices: *Ts, value: SIMD[Self.dtype, width]) where Self.mut:
         """Stores `width` consecutive elements of the last axis, starting at
         an index, with no bounds check (a vector store when the last axis has
-        unit stride, else a scatter).
+        unit stride, else a scatter; neither assumes alignment).
 
         Parameters:
             width: The number of elements.
@@ -730,16 +835,17 @@ struct MemoryView[
             <= self._shape.unsafe_get(Self.rank - 1),
             "MemoryView.unsafe_store: runs past the end of the last axis",
         )
-        var p = self._data.unsafe_offset(self._offset(*indices))
+        comptime itemsize = size_of[Self.Element]()
+        var p = Self._advanced(self._data, self._offset(*indices))
         comptime if Self.layout == MemoryLayout.C_CONTIGUOUS:
             p.unsafe_store[alignment=1](0, value)
             return
-        var step = self.stride(Self.rank - 1)
-        if step == 1:
+        var step = self.byte_stride(Self.rank - 1)
+        if step == itemsize:
             p.unsafe_store[alignment=1](0, value)
             return
         comptime for k in range(width):
-            p[unsafe_offset=k * step] = value[k]
+            Self._write(Self._advanced(p, k * step), value[k])
 
     def load[
         width: Int, *Ts: Indexer
@@ -778,7 +884,7 @@ struct MemoryView[
                     ")",
                 )
             )
-        return self._gather[width](self._data.unsafe_offset(offset))
+        return self._gather[width](Self._advanced(self._data, offset))
 
     # --- views of the same memory ------------------------------------------
 
@@ -810,14 +916,14 @@ struct MemoryView[
         var shape = self._shape.copy()
         var strides = Array[Int, Self.rank](fill=0)
         comptime for d in range(Self.rank):
-            strides[d] = self.stride(d)
+            strides[d] = self.byte_stride(d)
         var offset = 0
         for d in range(len(slices)):
             offset += slice_axis(
                 slices[d], shape.unsafe_get(d), strides.unsafe_get(d)
             )
         return self._rebuilt[MemoryLayout.STRIDED](
-            self._data.unsafe_offset(offset), shape^, strides^
+            Self._advanced(self._data, offset), shape^, strides^
         )
 
     def transpose(
@@ -835,7 +941,7 @@ struct MemoryView[
         var strides = Array[Int, Self.rank](fill=0)
         comptime for d in range(Self.rank):
             shape[d] = self._shape[Self.rank - 1 - d]
-            strides[d] = self.stride(Self.rank - 1 - d)
+            strides[d] = self.byte_stride(Self.rank - 1 - d)
         return self._rebuilt[Self.layout.transposed()](
             self._data, shape^, strides^
         )
@@ -882,7 +988,7 @@ struct MemoryView[
                 )
             seen.unsafe_get(a) = True
             shape.unsafe_get(d) = self._shape.unsafe_get(a)
-            strides.unsafe_get(d) = self.stride(a)
+            strides.unsafe_get(d) = self.byte_stride(a)
         return self._rebuilt[MemoryLayout.STRIDED](
             self._data, shape^, strides^
         )
@@ -916,18 +1022,19 @@ struct MemoryView[
         comptime for d in range(Self.rank):
             comptime if d < axis:
                 shape[d] = self._shape[d]
-                strides[d] = self.stride(d)
+                strides[d] = self.byte_stride(d)
             elif d > axis:
                 shape[d - 1] = self._shape[d]
-                strides[d - 1] = self.stride(d)
+                strides[d - 1] = self.byte_stride(d)
         if self._acquisition:
             bf_api().acquisition_incref(self._acquisition)
         return MemoryView[
             Self.dtype, Self.rank - 1, layout=MemoryLayout.STRIDED, mut=Self.mut
         ](
-            _data=self._data.unsafe_offset(i * self.stride(axis)),
+            _data=Self._advanced(self._data, i * self.byte_stride(axis)),
             _shape=shape^,
             _strides=strides^,
+            _aligned=self._aligned,
             _acquisition=self._acquisition,
             _owned=self._owned.copy(),
         )
@@ -960,6 +1067,7 @@ struct MemoryView[
             _data=self._data,
             _shape=self._shape.copy(),
             _strides=self._strides.copy(),
+            _aligned=self._aligned,
             _acquisition=self._acquisition,
             _owned=self._owned.copy(),
         )
@@ -1023,13 +1131,14 @@ struct MemoryView[
         var data = Self.ElementPointer(unsafe_from_address=memory[].address())
         for i in range(count):
             data[unsafe_offset=i] = value
-        var strides = c_strides(extents)
+        var strides = c_strides(extents, itemsize)
         return MemoryView[
             Self.dtype, Self.rank, layout=MemoryLayout.C_CONTIGUOUS, mut=True
         ](
             _data=data,
             _shape=extents^,
             _strides=strides^,
+            _aligned=True,
             _acquisition=None,
             _owned=memory^,
         )
@@ -1053,16 +1162,20 @@ struct MemoryView[
             MemoryError if the memory cannot be allocated (a view with zero
             strides can describe more elements than memory holds).
         """
+        comptime itemsize = size_of[Self.Element]()
         var count = self.num_elements()
-        var memory = ArcPointer(_OwnedMemory(count, size_of[Self.Element]()))
+        var memory = ArcPointer(_OwnedMemory(count, itemsize))
         var destination = Self.ElementPointer(
             unsafe_from_address=memory[].address()
         )
-        var strides = c_strides(self._shape)
+        var strides = c_strides(self._shape, itemsize)
         if count > 0:
-            if self.is_c_contiguous():
-                for i in range(count):
-                    destination[unsafe_offset=i] = self._data[unsafe_offset=i]
+            if self.is_c_contiguous():  # one run of bytes, at any alignment
+                unsafe_memcpy(
+                    dest=destination.unsafe_bitcast[Byte](),
+                    src=self._data.unsafe_bitcast[Byte](),
+                    count=count * itemsize,
+                )
             else:
                 self._copy_strided_into(destination)
         return MemoryView[
@@ -1071,6 +1184,7 @@ struct MemoryView[
             _data=destination,
             _shape=self._shape.copy(),
             _strides=strides^,
+            _aligned=True,
             _acquisition=None,
             _owned=memory^,
         )
@@ -1080,18 +1194,18 @@ struct MemoryView[
         the view must not be empty."""
         comptime last = Self.rank - 1
         var inner = self._shape[last]
-        var inner_stride = self.stride(last)
+        var inner_stride = self.byte_stride(last)
         var index = Array[Int, Self.rank](fill=0)
         var out = 0
         while True:
             var offset = 0
             comptime for d in range(last):
-                offset += index[d] * self.stride(d)
-            var src = self._data.unsafe_offset(offset)
+                offset += index[d] * self.byte_stride(d)
+            var src = Self._advanced(self._data, offset)
             for j in range(inner):
-                destination[unsafe_offset=out + j] = src[
-                    unsafe_offset=j * inner_stride
-                ]
+                destination[unsafe_offset=out + j] = Self._read(
+                    Self._advanced(src, j * inner_stride)
+                )
             out += inner
             # Advance the odometer over the outer axes.
             var d = last - 1
@@ -1120,7 +1234,7 @@ struct MemoryView[
         self._exports.acquire()
         comptime itemsize = size_of[Self.Element]()
         comptime for d in range(Self.rank):
-            self._export_strides[d] = Int64(self.stride(d) * itemsize)
+            self._export_strides[d] = Int64(self.byte_stride(d))
         var desc = Buffer()
         desc.data = self._data.unsafe_bitcast[NoneType]()
         desc.itemsize = Int64(itemsize)
@@ -1164,22 +1278,22 @@ struct MemoryView[
     # --- printing ------------------------------------------------------------
 
     def write_to(self, mut writer: Some[Writer]):
-        """Writes `MemoryView[float32, 2](shape=(3, 4), strides=(4, 1))`.
+        """Writes `MemoryView[float32, 2](shape=(3, 4), strides=(4, 1))`, the
+        strides in elements; `byte_strides=(53, 9)` instead when a stride is
+        not a whole number of elements.
 
         Args:
             writer: Where to write.
         """
-        var strides = Array[Int, Self.rank](fill=0)
+        var whole = True
         comptime for d in range(Self.rank):
-            strides[d] = self.stride(d)
-        writer.write(
-            Self._name(),
-            "(shape=",
-            shape_text(self._shape),
-            ", strides=",
-            shape_text(strides),
-            ")",
-        )
+            if self.byte_stride(d) % size_of[Self.Element]() != 0:
+                whole = False
+        writer.write(Self._name(), "(shape=", shape_text(self._shape))
+        if whole:
+            writer.write(", strides=", shape_text(self.strides()), ")")
+        else:
+            writer.write(", byte_strides=", shape_text(self._strides), ")")
 
     def write_repr_to(self, mut writer: Some[Writer]):
         """Writes the same text as `write_to` (what Python's repr shows).

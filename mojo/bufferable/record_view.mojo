@@ -1,6 +1,6 @@
 """`RecordView[T, rank, mut=...]`: Mojo reads a buffer of records (a numpy
 structured array, a `Records[T]` export, any `T{...}` buffer) in place, as
-references to struct T.
+references to struct T, or as copies where the records are not aligned.
 
 ```mojo
 from bufferable import RecordView
@@ -25,12 +25,32 @@ has int32 at offset 8, Particle has float64 at offset 16".
 
 Conventions are `MemoryView`'s: one shared acquisition (`view()` and slices
 hold a reference; the buffer is released once, when the last of them dies),
-strides in records (negative allowed; a byte stride that is not a whole
-number of records is a BufferError), `len`, `dim`, `stride`, checked
-`v[i]` / `v[i, j]` (IndexError) and unchecked `unsafe_get`. A mutable view
-asks for a writable buffer; data not aligned for T is a BufferError.
+`len`, `dim`, strides in records (`stride`) and in bytes (`byte_stride`:
+any number, negative allowed), checked `v[i]` / `v[i, j]` (IndexError) and
+unchecked `unsafe_get`. A mutable view asks for a writable buffer.
+
+Unaligned records are viewed too (what engines deliver: an array whose data
+address is odd after a transfer, or the T field of packed outer records, 33
+bytes apart). Acquisition decides once whether every record is aligned as T
+needs (`is_aligned()`). A reference must point at an aligned T (its fields
+are read with their alignment), so on an unaligned view `v[i]` and
+`v[i, j]` raise BufferError naming what works instead: `v.load(i)` returns a
+copy of the record (copied byte-wise: reading one field of it compiles to
+one unaligned load) and `v.store(i, value)` writes one back. `load`,
+`store`, slices and `view()` work on any view; `unsafe_get` needs an aligned
+one (a debug assertion).
+
+```mojo
+def total_mass_anywhere(obj: PythonObject) raises -> Float64:
+    var v = RecordView[Particle, 1, mut=False](obj)   # aligned or not
+    var s = 0.0
+    for i in range(len(v)):
+        s += v.load(i).mass     # a copy: valid at any address
+    return s
+```
 """
 
+from std.memory import MaybeUninit, unsafe_memcpy
 from std.python import Python, PythonObject
 from std.reflection import reflect
 from std.sys.info import align_of, size_of
@@ -38,8 +58,34 @@ from std.sys.info import align_of, size_of
 from .acquire import VIA_BUFFER, acquire, check_direct, strided_geometry
 from .api import AcquisitionPtr, bf_api
 from .buffer import Buffer, format_of
-from .layout import MemoryLayout, slice_axis
-from .errors import index_error, value_error
+from .layout import MemoryLayout, shape_text, slice_axis
+from .errors import buffer_error, index_error, value_error
+from .record_format import _scalar_code
+
+
+comptime _BytePointer = Pointer[Byte, MutUntrackedOrigin]
+
+
+def _copy_fields[T: AnyType, i: Int](dest: _BytePointer, src: _BytePointer):
+    """Copies fields i.. of a T from `src` to `dest` (each a T's address, any
+    alignment), nested records field by field: no padding byte is written,
+    so a buffer that keeps something there (numpy lets fields of an outer
+    record sit in it) keeps it."""
+    comptime r = reflect[T]
+    comptime if i < r.field_count():
+        comptime F = r.field_at[i].T
+        comptime offset = r.field_offset[index=i]()
+        comptime if _scalar_code[F]() == "":  # a nested record
+            _copy_fields[F, 0](
+                dest.unsafe_offset(offset), src.unsafe_offset(offset)
+            )
+        else:
+            unsafe_memcpy(
+                dest=dest.unsafe_offset(offset),
+                src=src.unsafe_offset(offset),
+                count=size_of[F](),
+            )
+        _copy_fields[T, i + 1](dest, src)
 
 
 struct RecordView[T: AnyType, rank: Int, *, mut: Bool = True](
@@ -61,11 +107,15 @@ struct RecordView[T: AnyType, rank: Int, *, mut: Bool = True](
     `mut=False`, so a read-only view cannot be written through."""
 
     var _data: Self.Pointer
-    """Record (0, ..., 0) of this view (dangling if the view is empty)."""
+    """Record (0, ..., 0) of this view (dangling if the view is empty; not
+    aligned if `_aligned` is False)."""
     var _shape: Array[Int, Self.rank]
     """Extents, in records."""
     var _strides: Array[Int, Self.rank]
-    """Steps between neighbours of each axis, in RECORDS."""
+    """Steps between neighbours of each axis, in BYTES."""
+    var _aligned: Bool
+    """Whether every record is aligned as T needs (decided at acquisition;
+    views made from this one inherit it): references only when True."""
     var _acquisition: AcquisitionPtr
     """The core's acquisition this view holds one reference to."""
 
@@ -82,8 +132,8 @@ struct RecordView[T: AnyType, rank: Int, *, mut: Bool = True](
             are not T's (itemsize, field offsets, types, names: the message
             names the first field that differs and both sides) or its ndim
             is not `rank`; BufferError if the view is mutable and the buffer
-            read-only, if it is indirect, or if its strides or address are not
-            whole, aligned records.
+            read-only, or if it is indirect. Any address and any byte
+            strides are accepted (see `is_aligned`).
         """
         comptime assert Self.rank >= 1, "RecordView: rank must be at least 1"
         var acquired = acquire[Self._name](obj, VIA_BUFFER, Self.mut)
@@ -129,8 +179,6 @@ struct RecordView[T: AnyType, rank: Int, *, mut: Bool = True](
             MemoryLayout.STRIDED,
             Self.mut,
             Self._name,
-            "record",
-            Self._type_name,
         ](desc, source)
         var data = Self.Pointer.unsafe_dangling()
         if geometry.address != 0:
@@ -139,6 +187,7 @@ struct RecordView[T: AnyType, rank: Int, *, mut: Bool = True](
             _data=data,
             _shape=geometry.shape.copy(),
             _strides=geometry.strides.copy(),
+            _aligned=geometry.aligned,
             _acquisition=acquisition,
         )
 
@@ -149,12 +198,15 @@ struct RecordView[T: AnyType, rank: Int, *, mut: Bool = True](
         _data: Self.Pointer,
         var _shape: Array[Int, Self.rank],
         var _strides: Array[Int, Self.rank],
+        _aligned: Bool,
         _acquisition: AcquisitionPtr,
     ):
-        """Assembles a view; takes over one reference to `_acquisition`."""
+        """Assembles a view (strides in bytes); takes over one reference to
+        `_acquisition`."""
         self._data = _data
         self._shape = _shape^
         self._strides = _strides^
+        self._aligned = _aligned
         self._acquisition = _acquisition
 
     def view(self) -> Self:
@@ -171,13 +223,15 @@ struct RecordView[T: AnyType, rank: Int, *, mut: Bool = True](
         var shape: Array[Int, Self.rank],
         var strides: Array[Int, Self.rank],
     ) -> Self:
-        """A view of the same acquisition with another geometry."""
+        """A view of the same acquisition with another geometry (strides in
+        bytes); as aligned as this one."""
         if self._acquisition:
             bf_api().acquisition_incref(self._acquisition)
         return Self(
             _data=data,
             _shape=shape^,
             _strides=strides^,
+            _aligned=self._aligned,
             _acquisition=self._acquisition,
         )
 
@@ -197,11 +251,6 @@ struct RecordView[T: AnyType, rank: Int, *, mut: Bool = True](
             s += ", mut=False"
         s += "]"
         return s^
-
-    @staticmethod
-    def _type_name() -> String:
-        """T's name, for messages."""
-        return String(reflect[Self.T].base_name())
 
     # --- geometry ----------------------------------------------------------
 
@@ -225,7 +274,9 @@ struct RecordView[T: AnyType, rank: Int, *, mut: Bool = True](
         return self._shape.unsafe_get(axis)
 
     def stride(self, axis: Int) -> Int:
-        """Returns the step of `axis` in records (no bounds check).
+        """Returns the step of `axis` in records (no bounds check); exact
+        when the byte stride is a whole number of records (see
+        `byte_stride`).
 
         Args:
             axis: 0 <= axis < rank.
@@ -233,7 +284,31 @@ struct RecordView[T: AnyType, rank: Int, *, mut: Bool = True](
         Returns:
             Records between neighbours along it (may be negative or zero).
         """
+        return self._strides.unsafe_get(axis) // size_of[Self.T]()
+
+    def byte_stride(self, axis: Int) -> Int:
+        """Returns the step of `axis` in bytes (no bounds check).
+
+        Args:
+            axis: 0 <= axis < rank.
+
+        Returns:
+            Bytes between neighbours along it (may be negative, zero, or not
+            a multiple of the record's size).
+        """
         return self._strides.unsafe_get(axis)
+
+    def is_aligned(self) -> Bool:
+        """Tells whether every record is aligned as T needs (the data address
+        and every byte stride applied are multiples of T's alignment), so
+        that `v[i]` may return references. Decided at acquisition; views
+        made from this one inherit the answer.
+
+        Returns:
+            False for unaligned records: read them with `load`, write them
+            with `store`.
+        """
+        return self._aligned
 
     def num_records(self) -> Int:
         """Returns the product of the shape.
@@ -250,9 +325,19 @@ struct RecordView[T: AnyType, rank: Int, *, mut: Bool = True](
         """Returns the address of record (0, ..., 0).
 
         Returns:
-            The pointer (dangling for an empty view).
+            The pointer (dangling for an empty view; not aligned for T when
+            `is_aligned()` is False).
         """
         return self._data
+
+    @always_inline
+    def _at(self, offset: Int) -> Self.Pointer:
+        """The record `offset` BYTES after record (0, ..., 0)."""
+        return (
+            self._data.unsafe_bitcast[Byte]()
+            .unsafe_offset(offset)
+            .unsafe_bitcast[Self.T]()
+        )
 
     # --- records -----------------------------------------------------------
 
@@ -264,13 +349,13 @@ struct RecordView[T: AnyType, rank: Int, *, mut: Bool = True](
             i: 0 <= i < len(self).
 
         Returns:
-            A reference into the buffer's memory.
+            A reference into the buffer's memory (the view must be aligned:
+            see `is_aligned`).
         """
         comptime assert Self.rank == 1, "unsafe_get(i) needs rank 1"
+        debug_assert(self._aligned, "RecordView.unsafe_get: unaligned records")
         return Pointer[Self.T, Self.RecordOrigin](
-            unsafe_from_address=Int(
-                self._data.unsafe_offset(i * self._strides[0])
-            )
+            unsafe_from_address=Int(self._at(i * self._strides[0]))
         )[]
 
     @always_inline
@@ -282,14 +367,14 @@ struct RecordView[T: AnyType, rank: Int, *, mut: Bool = True](
             j: 0 <= j < dim(1).
 
         Returns:
-            A reference into the buffer's memory.
+            A reference into the buffer's memory (the view must be aligned:
+            see `is_aligned`).
         """
         comptime assert Self.rank == 2, "unsafe_get(i, j) needs rank 2"
+        debug_assert(self._aligned, "RecordView.unsafe_get: unaligned records")
         return Pointer[Self.T, Self.RecordOrigin](
             unsafe_from_address=Int(
-                self._data.unsafe_offset(
-                    i * self._strides[0] + j * self._strides[1]
-                )
+                self._at(i * self._strides[0] + j * self._strides[1])
             )
         )[]
 
@@ -310,6 +395,30 @@ struct RecordView[T: AnyType, rank: Int, *, mut: Bool = True](
             )
         return i
 
+    @no_inline
+    def _unaligned_error(self) -> Error:
+        """The refusal of a reference into unaligned records, naming `load`
+        and `store`."""
+        comptime at = "(i" if Self.rank == 1 else "(i, j"
+        return buffer_error(
+            String(
+                Self._name(),
+                ": the buffer's records are not aligned to ",
+                align_of[Self.T](),
+                " bytes, as references to ",
+                reflect[Self.T].base_name(),
+                " need (data address ",
+                hex(Int(self._data)),
+                ", byte strides ",
+                shape_text(self._strides),
+                "); use v.load",
+                at,
+                ") to read a copy and v.store",
+                at,
+                ", value) to write one",
+            )
+        )
+
     def __getitem__(self, i: Int) raises -> ref[Self.RecordOrigin] Self.T:
         """Returns record `i` of a rank-1 view (negative counts from the end).
         Writes through the reference change the buffer (the reference of a
@@ -322,9 +431,13 @@ struct RecordView[T: AnyType, rank: Int, *, mut: Bool = True](
             A reference into the buffer's memory.
 
         Raises:
-            IndexError when out of range.
+            BufferError if the records are not aligned (no reference can
+            point at them: use `load` and `store`); IndexError when out of
+            range.
         """
         comptime assert Self.rank == 1, "v[i] needs rank 1; use v[i, j]"
+        if not self._aligned:
+            raise self._unaligned_error()
         return self.unsafe_get(self._checked(0, i))
 
     def __getitem__(
@@ -341,10 +454,115 @@ struct RecordView[T: AnyType, rank: Int, *, mut: Bool = True](
             A reference into the buffer's memory.
 
         Raises:
-            IndexError when out of range.
+            BufferError if the records are not aligned (use `load` and
+            `store`); IndexError when out of range.
         """
         comptime assert Self.rank == 2, "v[i, j] needs rank 2"
+        if not self._aligned:
+            raise self._unaligned_error()
         return self.unsafe_get(self._checked(0, i), self._checked(1, j))
+
+    @always_inline
+    def _copied(self, offset: Int) -> Self.T where conforms_to(Self.T, Movable):
+        """A copy of the record `offset` bytes from record (0, ..., 0),
+        copied byte by byte (any alignment)."""
+        var record = MaybeUninit[Self.T]()
+        unsafe_memcpy(
+            dest=record.unsafe_ptr().unsafe_bitcast[Byte](),
+            src=self._at(offset).unsafe_bitcast[Byte](),
+            count=size_of[Self.T](),
+        )
+        var value = record.unsafe_ptr().unsafe_take_pointee()
+        record^.unsafe_forget()
+        return value^
+
+    @always_inline
+    def _stored(self, offset: Int, value: Self.T):
+        """Copies the fields of `value` byte by byte over the record `offset`
+        bytes from record (0, ..., 0) (any alignment; padding untouched)."""
+        _copy_fields[Self.T, 0](
+            self._at(offset).unsafe_bitcast[Byte](),
+            Pointer(to=value)
+            .unsafe_bitcast[Byte]()
+            .unsafe_mut_cast[True]()
+            .unsafe_origin_cast[MutUntrackedOrigin](),
+        )
+
+    def load(self, i: Int) raises -> Self.T where conforms_to(Self.T, Movable):
+        """Returns a copy of record `i` of a rank-1 view (negative counts from
+        the end), at any alignment.
+
+        Args:
+            i: The index.
+
+        Returns:
+            The record's value.
+
+        Raises:
+            IndexError when out of range.
+        """
+        comptime assert (
+            Self.rank == 1
+        ), "v.load(i) needs rank 1; use v.load(i, j)"
+        return self._copied(self._checked(0, i) * self._strides[0])
+
+    def load(
+        self, i: Int, j: Int
+    ) raises -> Self.T where conforms_to(Self.T, Movable):
+        """Returns a copy of record (i, j) of a rank-2 view (negative counts
+        from the end), at any alignment.
+
+        Args:
+            i: The index along axis 0.
+            j: The index along axis 1.
+
+        Returns:
+            The record's value.
+
+        Raises:
+            IndexError when out of range.
+        """
+        comptime assert Self.rank == 2, "v.load(i, j) needs rank 2"
+        return self._copied(
+            self._checked(0, i) * self._strides[0]
+            + self._checked(1, j) * self._strides[1]
+        )
+
+    def store(self, i: Int, value: Self.T) raises where Self.mut:
+        """Writes `value` over record `i` of a rank-1 view (negative counts
+        from the end), at any alignment: the bytes of T's fields, not its
+        padding (as assigning every field through a reference would).
+
+        Args:
+            i: The index.
+            value: The new record.
+
+        Raises:
+            IndexError when out of range.
+        """
+        comptime assert Self.rank == 1, (
+            "v.store(i, value) needs rank 1; use v.store(i, j, value)"
+        )
+        self._stored(self._checked(0, i) * self._strides[0], value)
+
+    def store(self, i: Int, j: Int, value: Self.T) raises where Self.mut:
+        """Writes `value` over record (i, j) of a rank-2 view (negative counts
+        from the end), at any alignment (T's fields, not its padding).
+
+        Args:
+            i: The index along axis 0.
+            j: The index along axis 1.
+            value: The new record.
+
+        Raises:
+            IndexError when out of range.
+        """
+        comptime assert Self.rank == 2, "v.store(i, j, value) needs rank 2"
+        self._stored(
+            self._checked(0, i) * self._strides[0]
+            + self._checked(1, j) * self._strides[1],
+            value,
+        )
 
     def __getitem__(self, *slices: Slice) raises -> Self:
         """Slices with Python's rules (`v[1:5]`, `v[::-1, ::2]`): one slice
@@ -376,9 +594,7 @@ struct RecordView[T: AnyType, rank: Int, *, mut: Bool = True](
             offset += slice_axis(
                 slices[d], shape.unsafe_get(d), strides.unsafe_get(d)
             )
-        return self._rebuilt(
-            self._data.unsafe_offset(offset), shape^, strides^
-        )
+        return self._rebuilt(self._at(offset), shape^, strides^)
 
     def write_to(self, mut writer: Some[Writer]):
         """Writes `RecordView[Particle, 1](shape=(n,))`.

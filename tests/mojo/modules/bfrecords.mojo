@@ -404,6 +404,66 @@ def nested_sum(mut module: PythonObject, mut args: PythonObject) raises -> Pytho
     return PythonObject(s)
 
 
+def records_aligned(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """RecordView[Particle, 1].is_aligned() of a buffer."""
+    return PythonObject(RecordView[Particle, 1, mut=False](args[0]).is_aligned())
+
+
+def _as_tuple(p: Particle) raises -> PythonObject:
+    return Python.tuple(
+        Python.tuple(p.pos[0], p.pos[1], p.pos[2], p.pos[3]), p.mass, p.id, p.alive
+    )
+
+
+def loaded_particles(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """(pos, mass, id, alive) of every record, read as copies (v.load(i)):
+    any alignment."""
+    var v = RecordView[Particle, 1, mut=False](args[0])
+    var out = Python.list()
+    for i in range(len(v)):
+        out.append(_as_tuple(v.load(i)))
+    return out
+
+
+def loaded_grid_ids(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """The ids of a rank-2 view, row by row, read as copies (v.load(i, j))."""
+    var v = RecordView[Particle, 2, mut=False](args[0])
+    var rows = Python.list()
+    for i in range(v.dim(0)):
+        var row = Python.list()
+        for j in range(v.dim(1)):
+            row.append(v.load(i, j).id)
+        rows.append(row)
+    return rows
+
+
+def store_particle(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """Record args[1]: pos + 1, mass = args[2], id = args[3], alive negated;
+    loaded and stored as a copy (v.load(i), v.store(i, value))."""
+    var v = RecordView[Particle, 1](args[0])
+    var i = Int(py=args[1])
+    var p = v.load(i)
+    p.pos += 1
+    p.mass = Float64(py=args[2])
+    p.id = Int32(Int(py=args[3]))
+    p.alive = not p.alive
+    v.store(i, p)
+    return PythonObject(None)
+
+
+def nested_store(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    """Record args[1] of Nested records: kind + 1, inner.value * 2, flag
+    negated; loaded and stored as a copy (any alignment)."""
+    var v = RecordView[Nested, 1](args[0])
+    var i = Int(py=args[1])
+    var r = v.load(i)
+    r.kind += 1
+    r.inner.value *= 2
+    r.flag = not r.flag
+    v.store(i, r)
+    return PythonObject(None)
+
+
 def view_len[T: AnyType, mut: Bool](mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
     var v = RecordView[T, 1, mut=mut](args[0])
     return PythonObject(len(v))
@@ -423,6 +483,11 @@ def PyInit_bfrecords() abi("C") -> PythonObject:
         m.def_py_c_function(py_method[grid_ids], "grid_ids")
         m.def_py_c_function(py_method[get_particle], "get_particle")
         m.def_py_c_function(py_method[nested_sum], "nested_sum")
+        m.def_py_c_function(py_method[records_aligned], "records_aligned")
+        m.def_py_c_function(py_method[loaded_particles], "loaded_particles")
+        m.def_py_c_function(py_method[loaded_grid_ids], "loaded_grid_ids")
+        m.def_py_c_function(py_method[store_particle], "store_particle")
+        m.def_py_c_function(py_method[nested_store], "nested_store")
         m.def_py_c_function(py_method[view_len[Particle, False]], "view_particles")
         m.def_py_c_function(py_method[view_len[Particle, True]], "view_particles_mut")
         m.def_py_c_function(py_method[view_len[Nested, False]], "view_nested")

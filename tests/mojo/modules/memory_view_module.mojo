@@ -71,6 +71,8 @@ def _info[
     comptime for k in range(rank):
         strides[k] = v.stride(k)
     d["strides"] = _tuple(strides)
+    d["byte_strides"] = _tuple(v.byte_strides())
+    d["aligned"] = v.is_aligned()
     d["c_contiguous"] = v.is_c_contiguous()
     d["f_contiguous"] = v.is_f_contiguous()
     d["address"] = Int(v.unsafe_ptr())
@@ -231,6 +233,43 @@ def read_u8(mut s: PythonObject, mut a: PythonObject) raises -> PythonObject:
     for i in range(len(v)):
         l.append(Int(v[i]))
     return l
+
+
+def tolist_2d_readonly(mut s: PythonObject, mut a: PythonObject) raises -> PythonObject:
+    return _tolist2(MemoryView[DType.float64, 2, mut=False](a[0]))
+
+
+def sum_2d_readonly(mut s: PythonObject, mut a: PythonObject) raises -> PythonObject:
+    """Sum of a read-only view through `unsafe_get`, in C order with one
+    accumulator (the order of Python's `sum(a.flat)`)."""
+    var v = MemoryView[DType.float64, 2, mut=False](a[0])
+    var total = 0.0
+    for i in range(v.dim(0)):
+        for j in range(v.dim(1)):
+            total += v.unsafe_get(i, j)
+    return total
+
+
+def sum_rows_simd(mut s: PythonObject, mut a: PythonObject) raises -> PythonObject:
+    """Sum of a read-only view through checked SIMD loads of 4 along each row
+    (vector loads or gathers), the rest of each row element by element."""
+    var v = MemoryView[DType.float64, 2, mut=False](a[0])
+    var acc = SIMD[DType.float64, 4](0)
+    var rest = 0.0
+    for i in range(v.dim(0)):
+        var j = 0
+        while j + 4 <= v.dim(1):
+            acc += v.load[4](i, j)
+            j += 4
+        while j < v.dim(1):
+            rest += v[i, j]
+            j += 1
+    return acc.reduce_add() + rest
+
+
+def copy_2d_readonly(mut s: PythonObject, mut a: PythonObject) raises -> PythonObject:
+    """The copy() of a read-only view: a C-contiguous CView2D owned by Mojo."""
+    return PythonObject(alloc=MemoryView[DType.float64, 2, mut=False](a[0]).copy())
 
 
 # ===-----------------------------------------------------------------------===#
@@ -618,6 +657,10 @@ def PyInit_memory_view_module() abi("C") -> PythonObject:
         m.def_py_c_function(py_method[store4_2d], "store4_2d")
         m.def_py_c_function(py_method[fill_pattern_2d], "fill_pattern_2d")
         m.def_py_c_function(py_method[scale_slice_2d], "scale_slice_2d")
+        m.def_py_c_function(py_method[tolist_2d_readonly], "tolist_2d_readonly")
+        m.def_py_c_function(py_method[sum_2d_readonly], "sum_2d_readonly")
+        m.def_py_c_function(py_method[sum_rows_simd], "sum_rows_simd")
+        m.def_py_c_function(py_method[copy_2d_readonly], "copy_2d_readonly")
         m.def_py_c_function(py_method[write_u8], "write_u8")
         m.def_py_c_function(py_method[read_u8], "read_u8")
 
