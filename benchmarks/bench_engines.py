@@ -16,6 +16,7 @@ Ray and Dask start once for the section, on this machine only, and are shut down
 """
 from __future__ import annotations
 
+import os
 import pickle
 import sys
 
@@ -25,6 +26,9 @@ import bench_peers
 import mojo_modules
 import report
 import timing
+
+# Ray on this machine listens on loopback only (on Linux it otherwise takes the network address).
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 Row = report.Row
 SECTION = "engines"
@@ -116,7 +120,7 @@ def measure_dask(grid, sizes: dict[str, int], rounds: report.Rounds) -> list[Row
     from dask.distributed import Client, LocalCluster
 
     rows: list[Row] = []
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster, Client(cluster) as client:
         for label, nbytes in sizes.items():
             g = _grid(grid, nbytes)

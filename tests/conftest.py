@@ -1,7 +1,12 @@
 """Shared fixtures: every test must leave no bufferable.testing.Producer export unreleased."""
 import gc
+import os
 
 import pytest
+
+# Every Ray cluster a test starts (in this process or a child) listens on loopback only: on Linux
+# Ray otherwise takes the machine's network address even for a cluster of one machine.
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 
 @pytest.fixture(autouse=True)

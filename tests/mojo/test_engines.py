@@ -5,7 +5,8 @@ Each scenario runs as a user runs it: a driver script started with this venv's p
 and the venv off PATH (conftest.ide_environment), importing the README's modules (grid, matrix,
 particles, trades) as the README builds them. A driver prints one JSON line of what it saw; the
 tests assert on it. Every cluster is started and shut down by the driver that uses it, within the
-driver's time limit. Where memory is checked, an address is looked up in /proc/self/maps: Ray's
+driver's time limit, and listens on loopback only (tests/conftest.py; the two-node cluster
+on 127.0.0.2). Where memory is checked, an address is looked up in /proc/self/maps: Ray's
 object store is a shared mapping of /dev/shm/plasma*."""
 
 from __future__ import annotations
@@ -242,6 +243,10 @@ def test_ray_workers_import_mojo_modules_from_the_working_dir(ray_seen):
 
 RAY_TWO_NODES = '''
 import os, socket, subprocess
+# Two nodes need Ray's multi-node mode, which maps 127.0.0.1 to the machine's network address;
+# 127.0.0.2 is loopback too and is taken as it is.
+os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "1"
+HOST = "127.0.0.2"
 import ray
 main = sys.argv[1]
 sys.path.insert(0, main)
@@ -250,18 +255,18 @@ import grid, matrix
 ray_cli = os.path.join(os.path.dirname(sys.executable), "ray")
 os.environ["RAY_AUTH_MODE"] = "disabled"  # a cluster on loopback, for this test only
 with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
+    s.bind((HOST, 0))
     port = s.getsockname()[1]
-address = f"127.0.0.1:{port}"
+address = f"{HOST}:{port}"
 common = ["--num-cpus=1", "--object-store-memory=100000000", "--disable-usage-stats"]
 try:
     for start in (["--head", f"--port={port}", "--include-dashboard=false",
                    '--resources={"head": 1}'],
                   [f"--address={address}", '--resources={"second": 1}']):
-        started = subprocess.run([ray_cli, "start", "--node-ip-address=127.0.0.1", *start,
+        started = subprocess.run([ray_cli, "start", f"--node-ip-address={HOST}", *start,
                                   *common], capture_output=True, text=True, timeout=120)
         assert started.returncode == 0, started.stdout + started.stderr
-    ray.init(address=address, logging_level="ERROR",
+    ray.init(address=address, logging_level="ERROR", _node_ip_address=HOST,
              runtime_env={"env_vars": {"PYTHONPATH": main}})
     g = grid.Grid(1024, 512)                      # 4 MiB, put on the head node
     np.asarray(g)[:] = 1.0
@@ -276,8 +281,9 @@ try:
 
     node, in_store, m = ray.get(on_the_second_node.remote(ref))
     here = ray.get_runtime_context().get_node_id()
-    nodes = sorted(n["Resources"].get("second", 0) for n in ray.nodes() if n["Alive"])
-    report(nodes=nodes, crossed=node != here, in_store=in_store, returned=type(m).__name__,
+    alive = [n for n in ray.nodes() if n["Alive"]]
+    nodes = sorted(n["Resources"].get("second", 0) for n in alive)
+    report(nodes=nodes, addresses=sorted({n["NodeManagerAddress"] for n in alive}), crossed=node != here, in_store=in_store, returned=type(m).__name__,
            value=float(np.asarray(m)[0, 0]))
 finally:
     ray.shutdown()
@@ -287,8 +293,8 @@ finally:
 
 def test_a_mojo_object_crosses_two_ray_nodes(tmp_path, modules):
     seen = run_driver(tmp_path, "ray_two_nodes", RAY_TWO_NODES, str(modules[0]), timeout=400)
-    assert seen == dict(nodes=[0, 1], crossed=True, in_store=True, returned="Matrix",
-                        value=1024.0 * 512)
+    assert seen == dict(nodes=[0, 1], addresses=["127.0.0.2"], crossed=True, in_store=True,
+                        returned="Matrix", value=1024.0 * 512)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -325,7 +331,7 @@ def table_rows(n):
     return trades.Trades(n)
 
 if __name__ == "__main__":
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster, Client(cluster) as client:
         seen = {}
         g = grid.Grid(100, 100)

@@ -373,7 +373,7 @@ def test_transpose_and_permute(mv):
     assert np.shares_memory(np.asarray(t), a)
     tc = mv.transpose_2d_c(a)
     assert type(tc).__name__ == "FView2D"  # C-contiguous -> F-contiguous, known at compile time
-    assert "F_CONTIGUOUS" in repr(tc)
+    assert repr(tc) == "<memory_view_module.FView2D shape=(4, 3) format='d'>"  # short, as every bound type
     np.testing.assert_array_equal(np.asarray(tc), a.T)
     assert np.asarray(tc).flags.f_contiguous
     b = np.arange(24.0).reshape(2, 3, 4)[:, ::-1]

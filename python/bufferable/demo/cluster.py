@@ -17,6 +17,8 @@ threaded demo's picture, bit for bit.
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,7 +55,11 @@ class ClusterRender:
     cpus: int = 0
 
 
-def _import_ray() -> Any:
+def _import_ray(local: bool) -> Any:
+    """Imports Ray; a cluster started on this machine then listens on loopback only (on Linux
+    Ray otherwise takes the machine's network address, even for a cluster of one machine)."""
+    if local and "ray" not in sys.modules:
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     try:
         import ray
     except ImportError as error:
@@ -100,7 +106,7 @@ def render_on_ray(width: int, height: int, *, bands: int = 16, samples_per_side:
         ImportError: Ray is not installed (the message names the extra to install).
         ValueError, TypeError, BufferError: as `rendering.render`, raised by a task.
     """
-    ray = _import_ray()
+    ray = _import_ray(local=address is None)
     started_here = not ray.is_initialized()
     if started_here:
         ray.init(address=address, include_dashboard=False, logging_level="ERROR",

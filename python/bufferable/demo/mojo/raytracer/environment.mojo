@@ -9,7 +9,6 @@ view, hence the buffer, for as long as the `EnvironmentMap` lives.
 
 from std.math import asin, atan2, floor, pi
 from std.python import PythonObject
-from std.sys.info import size_of
 
 from bufferable import MemoryView, value_error
 
@@ -97,20 +96,24 @@ struct EnvironmentMap(Movable):
                     "))",
                 )
             )
-        comptime itemsize = size_of[Float32]()
         self.data = Pointer[UInt8, ImmUntrackedOrigin](
             unsafe_from_address=Int(view.unsafe_ptr())
         )
         self.height = view.dim(0)
         self.width = view.dim(1)
-        self.row_stride = view.stride(0) * itemsize
-        self.column_stride = view.stride(1) * itemsize
-        self.channel_stride = view.stride(2) * itemsize
+        self.row_stride = view.byte_stride(0)
+        self.column_stride = view.byte_stride(1)
+        self.channel_stride = view.byte_stride(2)
         self.view = view^
 
     @always_inline
     def _channel(self, byte_offset: Int) -> Float32:
-        return self.data.unsafe_offset(byte_offset).unsafe_bitcast[Float32]()[]
+        # Any address: a background delivered by an engine may be unaligned.
+        return (
+            self.data.unsafe_offset(byte_offset)
+            .unsafe_bitcast[Float32]()
+            .unsafe_load[width=1, alignment=1]()
+        )
 
     @always_inline
     def texel(self, row: Int, column: Int) -> Vec3:
