@@ -22,9 +22,16 @@ library clears the exception. A call that returns normally drops the records
 it made, so an error handled in Mojo lends its class to no later error.
 """
 
+from std.ffi import external_call
 from std.python import PythonObject
 
-from ._private import PyObjectPtr, object_at
+from ._private import (
+    PyObjectPtr,
+    address_of,
+    object_address,
+    object_at,
+    static_word,
+)
 from .errors import (
     error_note_counter,
     forget_error,
@@ -59,14 +66,25 @@ def py_method[
     Returns:
         A new reference to the result, or NULL with an exception set.
     """
-    var s = PythonObject(from_borrowed=py_self)
-    var a = PythonObject(from_borrowed=args)
+    # New references taken (and dropped below) with CPython's own
+    # Py_IncRef/Py_DecRef: the standard library's PythonObject(from_borrowed=)
+    # and its destructor look the interpreter up and check the GIL each time
+    # (about 70 instructions apiece). `func` may assign to either (they are
+    # `mut`): what is in them afterwards is what gets released.
+    external_call["Py_IncRef", NoneType](py_self)
+    external_call["Py_IncRef", NoneType](args)
+    var s = PythonObject(from_owned=py_self)
+    var a = PythonObject(from_owned=args)
     var noted = error_note_counter()
     var before = noted[]
+    var result: PyObjectPtr
     try:
-        return _returned(func(s, a), noted, before)
+        result = _returned(func(s, a), noted, before)
     except e:
-        return _raised(e)
+        result = _raised(e)
+    external_call["Py_DecRef", NoneType](s^.steal_data())
+    external_call["Py_DecRef", NoneType](a^.steal_data())
+    return result
 
 
 struct Arguments(Sized):
@@ -125,8 +143,12 @@ struct Arguments(Sized):
         )
 
     @always_inline
-    def __getitem__(self, index: Int) raises -> PythonObject:
-        """Returns argument `index` (a new reference).
+    def __getitem__(
+        self, index: Int
+    ) raises -> ref[ImmutAnyOrigin] PythonObject:
+        """Returns argument `index`: a reference to CPython's own slot, valid
+        for the call (no reference is taken; copy it, `var x = args[0]`, to
+        keep one).
 
         Args:
             index: 0 <= index < len(self).
@@ -137,7 +159,10 @@ struct Arguments(Sized):
         Raises:
             IndexError if there is no such argument.
         """
-        return PythonObject(from_borrowed=self.borrowed(index))
+        _ = self.borrowed(index)  # bounds
+        return Pointer[PythonObject, ImmutAnyOrigin](
+            unsafe_from_address=self._items + 8 * index
+        )[]
 
     def int(self, index: Int) raises -> Int:
         """Converts argument `index` to an Int as `operator.index` does.
@@ -156,11 +181,12 @@ struct Arguments(Sized):
 
 
 comptime PyFunction = def(PythonObject, Arguments) thin raises -> PythonObject
-"""A function taking (self, positional arguments) (`py_function` wraps it)."""
+"""A function taking (self, positional arguments) (`py_function` wraps it;
+it also wraps one that returns nothing)."""
 
 
 def py_function[
-    func: PyFunction
+    R: Deinitable & Movable, //, func: def(PythonObject, Arguments) thin raises -> R
 ](
     py_self: PyObjectPtr,
     args: Pointer[PyObjectPtr, MutUntrackedOrigin],
@@ -177,9 +203,16 @@ def py_function[
     m.def_py_c_function(py_function[total], "total")
     ```
 
+    A function that returns nothing (`def fill(module: PythonObject, args:
+    Arguments) raises:`) returns None to Python, without the standard
+    library's `PythonObject(None)` (which looks the interpreter up and
+    checks the GIL on every call).
+
     Parameters:
+        R: `PythonObject`, or `None` for a function that returns nothing
+            (inferred).
         func: `def(self: PythonObject, args: Arguments) raises ->
-            PythonObject`.
+            PythonObject` (or returning nothing).
 
     Args:
         py_self: The instance or module (borrowed).
@@ -189,13 +222,58 @@ def py_function[
     Returns:
         A new reference to the result, or NULL with an exception set.
     """
-    var s = PythonObject(from_borrowed=py_self)
+    comptime assert R == PythonObject or R == type_of(None), (
+        "py_function: the function returns PythonObject or nothing"
+    )
     var noted = error_note_counter()
     var before = noted[]
+    # `self` is read in place (a borrowed PythonObject, no reference taken).
+    var self_slot = py_self
     try:
-        return _returned(func(s, Arguments(Int(args), nargs)), noted, before)
+        comptime if R == PythonObject:
+            var result = rebind_var[PythonObject](
+                func(
+                    Pointer[PythonObject, ImmutAnyOrigin](
+                        unsafe_from_address=Int(Pointer(to=self_slot))
+                    )[],
+                    Arguments(Int(args), nargs),
+                )
+            )
+            _ = self_slot
+            return _returned(result^, noted, before)
+        else:
+            _ = func(
+                Pointer[PythonObject, ImmutAnyOrigin](
+                    unsafe_from_address=Int(Pointer(to=self_slot))
+                )[],
+                Arguments(Int(args), nargs),
+            )
+            _ = self_slot
+            if noted[] != before:
+                forget_error()
+            return none_reference()
     except e:
         return _raised(e)
+
+
+@always_inline
+def none_reference() -> PyObjectPtr:
+    """A new reference to None, through CPython's `Py_IncRef` (None is
+    immortal from 3.12 on, which an inline add would not respect)."""
+    var table = static_word["bufferable_none"]()[]
+    if table == 0:
+        table = _none_slow()
+    external_call["Py_IncRef", NoneType](table)
+    return object_at(table)
+
+
+@no_inline
+def _none_slow() -> Int:
+    """Records the address of None (it lives as long as the interpreter)."""
+    var none = PythonObject(None)
+    var word = static_word["bufferable_none"]()
+    word[] = address_of(object_address(none))
+    return word[]
 
 
 @always_inline
