@@ -28,6 +28,14 @@ from .bindings import (
     module_init_error,
 )
 from .calls import Arguments, py_function, py_method
+from .typed_calls import (
+    FromPython,
+    ToPython,
+    bind_function,
+    bind_method,
+    expected_error,
+    type_name_of,
+)
 from .numpy import to_numpy
 from .python_ops import (
     py_call,

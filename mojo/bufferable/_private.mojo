@@ -24,9 +24,21 @@ Private names used (Mojo 1.2.0):
 - `std.python.bindings.PyMojoObject` (public name, internal layout): the
   storage of a bound Mojo value inside its Python object.
 - `PythonTypeBuilder._slots`: the slots installed so far (to wrap one).
+- `std.builtin.variadics._call_with_dynamic_pack_pointers` and
+  `_create_dynamic_pack`: call a function whose parameters are a pack
+  (`def(*args: *Ts)`) with values held at run-time addresses (the typed
+  bindings, `typed_calls.mojo`).
+- `PyMethodDef.method_flags` (`std.python._cpython`), in the entries of
+  `PythonModuleBuilder.functions` and `PythonTypeBuilder.methods`: the
+  calling convention of a C function (METH_O, METH_FASTCALL | METH_KEYWORDS,
+  ...), which the builders' own `def_py_c_*` fix to others.
 """
 
 from std.builtin.string_literal import _get_kgen_string
+from std.builtin.variadics import (
+    _call_with_dynamic_pack_pointers,
+    _create_dynamic_pack,
+)
 from std.ffi import c_int, _get_global as _std_get_global
 from std.memory import OpaquePointer
 from std.python import PythonObject
@@ -34,7 +46,12 @@ from std.python._cpython import (
     PyObjectPtr as _PyObjectPtr,
     PyType_Slot as _PyType_Slot,
 )
-from std.python.bindings import PythonTypeBuilder, PyMojoObject as _PyMojoObject
+from std.python.bindings import (
+    PythonModuleBuilder,
+    PythonTypeBuilder,
+    PyMojoObject as _PyMojoObject,
+)
+from std.reflection import get_linkage_name
 
 comptime MOJO_VERSION = "1.2.0"
 """The Mojo version these private names were checked against."""
@@ -213,3 +230,133 @@ def insert_slot(
         function: The address of the slot's C-ABI function.
     """
     builder._insert_slot(_PyType_Slot(c_int(slot_id), function))
+
+
+@no_inline
+def function_word[
+    func_type: AnyType, //, name: StaticString, func: func_type
+]() -> Pointer[Int, MutUntrackedOrigin]:
+    """Returns the address of a zero-initialized, pointer-sized static variable
+    of the shared library being built, one per (`name`, `func`): `type_word`
+    for a value that belongs to one function (its symbol is `name` followed
+    by the function's linkage name).
+
+    Parameters:
+        name: The variable's name prefix (local to the module).
+        func_type: The function's type (inferred).
+        func: The function it belongs to.
+
+    Returns:
+        The variable's address (valid for the life of the process).
+    """
+    return Pointer[Int, MutUntrackedOrigin](
+        _mlir_value=__mlir_op.`pop.global_alloc`[
+            name=_get_kgen_string[name, get_linkage_name[func]()](),
+            count=Int(1).__mlir_index__(),
+            _type=Pointer[Int, MutUntrackedOrigin]._mlir_type,
+            alignment=Int(8).__mlir_index__(),
+        ]()
+    )
+
+
+@always_inline
+def call_with_pack[
+    Ts: TypeList[Trait=AnyType, ...],
+    R: AnyType,
+    //,
+    func: def(*args: *Ts) raises thin -> R,
+](addresses: Int) raises -> R:
+    """Calls `func` with its arguments read in place: argument `i` is the
+    value at the address stored in the word `addresses + 8 * i` (borrowed:
+    each must stay alive until the call returns).
+
+    Parameters:
+        Ts: The parameter types (inferred).
+        R: The result type (inferred).
+        func: The function.
+
+    Args:
+        addresses: The address of `len(Ts)` words, each an argument's
+            address.
+
+    Returns:
+        What `func` returns.
+    """
+
+    @always_inline
+    def get_arg_ptr[
+        idx: Int
+    ]() {addresses} -> Pointer[Ts[idx], MutUnsafeAnyOrigin]:
+        return Pointer[Ts[idx], MutUnsafeAnyOrigin](
+            unsafe_from_address=Pointer[Int, MutUntrackedOrigin](
+                unsafe_from_address=addresses + 8 * idx
+            )[]
+        )
+
+    return _call_with_dynamic_pack_pointers[ArgTrait=AnyType, func](
+        get_arg_ptr
+    )
+
+
+@always_inline
+def call_method_with_pack[
+    S: AnyType,
+    Ts: TypeList[Trait=AnyType, ...],
+    R: AnyType,
+    //,
+    method: def(mut self_: S, *args: *Ts) raises thin -> R,
+](self_address: Int, addresses: Int) raises -> R:
+    """`call_with_pack` for a method taking `mut self`: `self` is the value
+    at `self_address`.
+
+    Parameters:
+        S: The type of `self` (inferred).
+        Ts: The other parameter types (inferred).
+        R: The result type (inferred).
+        method: The method.
+
+    Args:
+        self_address: The address of `self`.
+        addresses: As for `call_with_pack`.
+
+    Returns:
+        What `method` returns.
+    """
+
+    @always_inline
+    def make_elem_ptr[
+        idx: Int
+    ]() {addresses} -> Pointer[Ts[idx], MutUnsafeAnyOrigin]:
+        return Pointer[Ts[idx], MutUnsafeAnyOrigin](
+            unsafe_from_address=Pointer[Int, MutUntrackedOrigin](
+                unsafe_from_address=addresses + 8 * idx
+            )[]
+        )
+
+    var pack = _create_dynamic_pack[ArgTrait=AnyType, Ts](make_elem_ptr)
+    return method(
+        Pointer[S, MutUnsafeAnyOrigin](unsafe_from_address=self_address)[],
+        *pack,
+    )
+
+
+def set_last_function_flags(mut builder: PythonModuleBuilder, flags: Int):
+    """Sets the calling convention (`ml_flags`) of the function declared
+    last on a module builder.
+
+    Args:
+        builder: The module builder.
+        flags: CPython's METH_* bits.
+    """
+    builder.functions[len(builder.functions) - 1].method_flags = c_int(flags)
+
+
+def set_last_method_flags(mut builder: PythonTypeBuilder, flags: Int):
+    """Sets the calling convention (`ml_flags`) of the method declared last
+    on a type builder.
+
+    Args:
+        builder: The type builder.
+        flags: CPython's METH_* bits.
+    """
+    builder.methods[len(builder.methods) - 1].method_flags = c_int(flags)

@@ -97,3 +97,21 @@ def test_type_word_is_one_variable_per_type(bfprivate):
 
 def test_slot_function_reads_an_installed_slot(bfprivate):
     assert bfprivate.slot_function_checks() == (True, 0)
+
+
+def test_function_word_is_one_variable_per_function(bfprivate):
+    assert bfprivate.function_word_checks(41) == (0, 41, 0, True)
+    assert bfprivate.function_word_checks(-2) == (41, -2, 0, True)
+
+
+def test_functions_are_called_with_arguments_read_in_place(bfprivate):
+    # _call_with_dynamic_pack_pointers and _create_dynamic_pack (the typed bindings' call)
+    assert bfprivate.pack_checks() == ("7|2.5|c", 8, 8)
+
+
+def test_method_flags_set_the_calling_convention(bfprivate):
+    marker = object()
+    assert bfprivate.one_argument(marker) is marker  # METH_O: the argument, not a tuple
+    assert bfprivate.Probe(1).one_argument(marker) is marker
+    with pytest.raises(TypeError, match="exactly one argument"):
+        bfprivate.one_argument(1, 2)

@@ -14,6 +14,9 @@ from bufferable._private import (
     PyObjectPtr,
     RawPointer,
     address_of,
+    call_method_with_pack,
+    call_with_pack,
+    function_word,
     get_global,
     insert_slot,
     slot_function,
@@ -21,6 +24,8 @@ from bufferable._private import (
     object_address,
     object_at,
     static_word,
+    set_last_function_flags,
+    set_last_method_flags,
 )
 
 
@@ -52,6 +57,10 @@ struct Probe(Movable, Writable):
     @staticmethod
     def py_init(out self: Probe, args: PythonObject, kwargs: PythonObject) raises:
         self = Probe(Int64(Int(py=args[0])))
+
+    def bump(mut self, step: Int64) -> Int64:
+        self.tag += step
+        return self.tag
 
 
 def _mp_length(py_self: PyObjectPtr) abi("C") -> Int:
@@ -133,6 +142,59 @@ def layout_checks(obj: PythonObject) raises -> PythonObject:
     )
 
 
+def _weigh(a: Int, b: Float64, c: String) -> String:
+    return String(a, "|", b, "|", c)
+
+
+def _other(a: Int) -> Int:
+    return a
+
+
+def function_word_checks(value: PythonObject) raises -> PythonObject:
+    """(_weigh's word before the write, the write read back, another function's
+    word is another variable, one address for every call)."""
+    var before = function_word["bfprivate.fw.", _weigh]()[]
+    function_word["bfprivate.fw.", _weigh]()[] = Int(py=value)
+    var other = function_word["bfprivate.fw.", _other]()[]
+    var same = Int(function_word["bfprivate.fw.", _weigh]()) == Int(
+        function_word["bfprivate.fw.", _weigh]()
+    )
+    return Python.tuple(
+        before, function_word["bfprivate.fw.", _weigh]()[], other, same
+    )
+
+
+def pack_checks() raises -> PythonObject:
+    """_weigh called with its arguments read from addresses, and a method
+    of Probe called the same way on a value in place."""
+    var a = 7
+    var b = 2.5
+    var c = String("c")
+    var addresses = Array[Int, 3](fill=0)
+    addresses[0] = Int(Pointer(to=a))
+    addresses[1] = Int(Pointer(to=b))
+    addresses[2] = Int(Pointer(to=c))
+    var text = call_with_pack[_weigh](Int(Pointer(to=addresses)))
+    var probe = Probe(5)
+    var step = Int64(3)
+    var one = Array[Int, 1](fill=Int(Pointer(to=step)))
+    var bumped = call_method_with_pack[Probe.bump](
+        Int(Pointer(to=probe)), Int(Pointer(to=one))
+    )
+    _ = a
+    _ = b
+    _ = c^
+    _ = addresses
+    _ = step
+    _ = one
+    return Python.tuple(text, bumped, Int(probe.tag))
+
+
+def _one_argument(py_self: PyObjectPtr, arg: PyObjectPtr) abi("C") -> PyObjectPtr:
+    """METH_O: returns its argument."""
+    return PythonObject(from_borrowed=arg).steal_data()
+
+
 def version() raises -> PythonObject:
     return PythonObject(MOJO_VERSION)
 
@@ -148,7 +210,13 @@ def PyInit_bfprivate() abi("C") -> PythonObject:
         m.def_function[slot_function_checks]("slot_function_checks")
         m.def_function[layout_checks]("layout_checks")
         m.def_function[version]("version")
+        m.def_function[function_word_checks]("function_word_checks")
+        m.def_function[pack_checks]("pack_checks")
+        m.def_py_c_function(_one_argument, "one_argument")
+        set_last_function_flags(m, 0x0008)  # METH_O
         ref tb = m.add_type[Probe]("Probe").def_py_init[Probe.py_init]()
+        _ = tb.def_py_c_method(_one_argument, "one_argument")
+        set_last_method_flags(tb, 0x0008)  # METH_O
         var f = _mp_length
         insert_slot(tb, 4, Pointer(to=f).unsafe_bitcast[RawPointer]()[])  # mp_length
         fix_dealloc[Probe](tb)
