@@ -36,6 +36,11 @@ Invariants:
   (4) Memory CPython zeroes when it allocates the instance is an empty memo
       (no entry is `remembered`): nothing is replayed before the core
       accepted an export.
+  (5) A format text is compared byte by byte unless the descriptor points at
+      one of the literals of bufferable's element-type table (`format_of`
+      of a DType), which the loader maps read-only: nobody can rewrite those
+      bytes, so the equal pointer (among the 64 bytes compared) proves the
+      equal text.
 
 Every access holds the GIL (bf_getbuffer and bf_releasebuffer run with it).
 """
@@ -46,6 +51,7 @@ from std.sys.info import size_of
 from ._private import PyObjectPtr, RawPointer, address_of
 from .api import PyBufferView
 from .buffer import Buffer
+from .dtype import ELEMENT_TYPES
 from .refcount import incref
 
 comptime MEMO_ENTRIES = 2
@@ -72,6 +78,10 @@ struct RememberedExport(Copyable):
     var strides_at_itemsize: Bool
     """The view's strides pointed at its own `itemsize` (a 1-D export without
     producer strides: CPython's convention, which a copy has to redo)."""
+    var static_format: Bool
+    """`desc.format` points at one of bufferable's own format literals (the
+    element-type table's), which live in read-only memory: the same pointer
+    is the same text, and the text is not compared again (5)."""
     var flags: c_int
     """The request flags of that export."""
     var desc: Buffer
@@ -112,6 +122,39 @@ def _same_words(a: Buffer, b: Buffer) -> Bool:
 
 
 @always_inline
+def _same_extents(
+    given: Pointer[Int64, MutUntrackedOrigin],
+    remembered: Array[Int64, MEMO_DIMS],
+    ndim: Int,
+) -> Bool:
+    """Whether `ndim` values at `given` equal the remembered ones: one
+    vector compare for 2 dimensions (the values live in the producer, not
+    in a descriptor just written, so a wide load forwards nothing)."""
+    if ndim == 2:
+        var a = given.unsafe_load[width=2, alignment=1](0)
+        var b = SIMD[DType.int64, 2](
+            remembered.unsafe_get(0), remembered.unsafe_get(1)
+        )
+        return a.eq(b).reduce_and()
+    for i in range(ndim):
+        if given[unsafe_offset=i] != remembered.unsafe_get(i):
+            return False
+    return True
+
+
+def _is_static_format(desc: Buffer) -> Bool:
+    """Whether `desc.format` points at a literal of the element-type table
+    (read-only memory; see (5))."""
+    if not desc.format:
+        return False
+    var address = Int(desc.format.value())
+    comptime for i in range(len(ELEMENT_TYPES)):
+        if address == Int(ELEMENT_TYPES[i].format.unsafe_ptr()):
+            return True
+    return False
+
+
+@always_inline
 def _format_text(desc: Buffer) -> Pointer[UInt8, MutUntrackedOrigin]:
     """The descriptor's format text ("B" when it has none)."""
     if desc.format:
@@ -130,15 +173,15 @@ def _holds(entry: RememberedExport, desc: Buffer, flags: c_int) -> Bool:
         return False
     var ndim = Int(desc.ndim)
     if ndim > 0:
-        var shape = desc.shape.unsafe_value()
-        for i in range(ndim):
-            if shape[unsafe_offset=i] != entry.shape.unsafe_get(i):
-                return False
+        if not _same_extents(desc.shape.unsafe_value(), entry.shape, ndim):
+            return False
     if desc.strides:
-        var strides = desc.strides.unsafe_value()
-        for i in range(ndim):
-            if strides[unsafe_offset=i] != entry.producer_strides.unsafe_get(i):
-                return False
+        if not _same_extents(
+            desc.strides.unsafe_value(), entry.producer_strides, ndim
+        ):
+            return False
+    if entry.static_format:  # (5): the same read-only literal
+        return True
     var text = _format_text(desc)
     for i in range(MEMO_FORMAT_BYTES):
         var c = text[unsafe_offset=i]
@@ -232,6 +275,7 @@ def remember(
     entry.view = v.copy()
     entry.view.obj = None
     entry.strides_at_itemsize = False
+    entry.static_format = _is_static_format(desc)
     if v.strides:
         var strides = v.strides.value()
         if Int(strides) == Int(Pointer(to=v.itemsize)):
