@@ -7,7 +7,8 @@ rounds (best round wins); each bufferable row's baseline is the fastest of its p
 rounds, and every peer's time is a row of its own:
 
 - ``memoryview(x)`` and ``np.asarray(x)`` of the README's ``Grid`` (built from the README's own
-  block) vs a Cython ``cdef class`` with ``__getbuffer__``, a nanobind class with a
+  block) and of ``StridedGrid`` (the same grid describing itself with explicit byte strides,
+  benchmarks/mojo/bench_bindings.mojo) vs a Cython ``cdef class`` with ``__getbuffer__``, a nanobind class with a
   ``bf_getbuffer`` slot (``nb::type_slots``) and a pybind11 ``def_buffer`` class, all holding the
   same grid; for ``np.asarray`` also a nanobind method returning ``nb::ndarray<nb::numpy>``;
 - ``np.from_dlpack(Grid)`` vs ``np.from_dlpack(ndarray)``; ``torch.from_dlpack(Grid)`` vs
@@ -43,6 +44,8 @@ HERE = Path(__file__).resolve().parent
 README = HERE.parent / "README.md"
 #: The Mojo side of the MemoryView rows.
 BENCH_VIEWS = HERE / "mojo" / "bench_views.mojo"
+#: StridedGrid (the Grid with its own byte strides) lives with the calls benchmark's module.
+BENCH_CALLS = HERE / "mojo" / "bench_bindings.mojo"
 #: label -> (rows, cols) of the 2-D float64 arrays compared.
 SHAPES = {"8 KiB": (32, 32), "16 MiB": (1024, 2048)}
 #: Sizes at which the sums have a target (larger sums are bound by memory bandwidth on every side).
@@ -53,7 +56,8 @@ TORCH_CALLS = 128
 Row = report.Row
 
 NOTES = [
-    "vs peers: Grid = the README's Grid (built from the README's block); Cython/nanobind/pybind11 Grid = "
+    "vs peers: Grid = the README's Grid (built from the README's block); StridedGrid = the same grid "
+    "describing itself with explicit byte strides (benchmarks/mojo/bench_bindings.mojo); Cython/nanobind/pybind11 Grid = "
     "benchmarks/peers/, the same rows x cols float64 grid exported by hand; ratio = bufferable / the "
     "fastest peer (the indented rows) in the same interleaved rounds. a = np.random.random((rows, cols)).",
 ]
@@ -75,7 +79,7 @@ def readme_grid_source() -> Path:
 
 def mojo_sources() -> list[Path]:
     """The Mojo modules these comparisons load (for run.py to build them with the others)."""
-    return [readme_grid_source(), BENCH_VIEWS]
+    return [readme_grid_source(), BENCH_VIEWS, BENCH_CALLS]
 
 
 def compare(rounds: report.Rounds, size: str, nbytes: int, ours: dict, peers: dict, target: str | None,
@@ -116,13 +120,16 @@ def measure(shapes: dict[str, tuple[int, int]] | None = None, rounds: report.Rou
 
     grid = mojo_modules.load(readme_grid_source())
     views = mojo_modules.load(BENCH_VIEWS)
+    calls = mojo_modules.load(BENCH_CALLS)
     peer = peer_modules.load_all()
     cy, nb, pb = peer["peer_cython"], peer["peer_nanobind"], peer["peer_pybind11"]
     rows: list[Row] = []
     for size, (r, c) in (shapes or SHAPES).items():
         nbytes = r * c * 8
         g, cg, ng, pg = grid.Grid(r, c), cy.Grid(r, c), nb.Grid(r, c), pb.Grid(r, c)
-        for exporter in (g, cg, ng, pg):
+        sg = calls.StridedGrid(r, c)
+        assert memoryview(sg).strides == memoryview(g).strides
+        for exporter in (g, sg, cg, ng, pg):
             _check_view(exporter, r, c)
         nb_numpy = ng.numpy()
         assert nb_numpy.__array_interface__["data"][0] == np.asarray(ng).__array_interface__["data"][0]
@@ -135,11 +142,11 @@ def measure(shapes: dict[str, tuple[int, int]] | None = None, rounds: report.Rou
 
         run = lambda ours, peers, target=report.VS_BEST_PEER, kind="zero-copy", number=None: compare(  # noqa: E731
             rounds, size, nbytes, ours, peers, target, kind, number)
-        rows += run({"memoryview(Grid)": lambda: memoryview(g)},
+        rows += run({"memoryview(Grid)": lambda: memoryview(g), "memoryview(StridedGrid)": lambda: memoryview(sg)},
                     {"memoryview(Cython Grid)": lambda: memoryview(cg),
                      "memoryview(nanobind Grid)": lambda: memoryview(ng),
                      "memoryview(pybind11 Grid)": lambda: memoryview(pg)})
-        rows += run({"np.asarray(Grid)": lambda: np.asarray(g)},
+        rows += run({"np.asarray(Grid)": lambda: np.asarray(g), "np.asarray(StridedGrid)": lambda: np.asarray(sg)},
                     {"np.asarray(Cython Grid)": lambda: np.asarray(cg),
                      "np.asarray(nanobind Grid)": lambda: np.asarray(ng),
                      "np.asarray(pybind11 Grid)": lambda: np.asarray(pg),
@@ -190,7 +197,7 @@ def measure(shapes: dict[str, tuple[int, int]] | None = None, rounds: report.Rou
                     {"MemoryView.from_dlpack(torch), __dlpack__": lambda: views.from_dlpack(t_dlpack_only)},
                     report.EXCHANGE_VS_DLPACK)
         assert cg.live_exports == 0 and ng.live_exports == 0, (cg.live_exports, ng.live_exports)
-        del g, cg, ng, pg, nd, ndarray, a, s, u
+        del g, sg, cg, ng, pg, nd, ndarray, a, s, u
     return rows
 
 

@@ -19,9 +19,13 @@ taken between numbers measured in the same run, timed in interleaved rounds, bes
   and ``np.asarray`` vs ``np.array`` of a Mojo ``Records[Particle]`` (bench_records.py);
 - tables: ``pa.table(x)`` and ``pl.DataFrame(x)`` on a Mojo table struct vs on a dict of numpy
   columns (bench_tables.py);
-- vs peers: the README's ``Grid`` and 2-D float64 ``MemoryView`` acquisitions and sums beside the
-  same jobs done by Cython, nanobind and pybind11 (and numpy's own DLPack export), each row with
-  the ratio to the fastest peer (bench_peers.py; the peers are built by peer_modules.py);
+- vs peers: the README's ``Grid`` (and a Grid that stores its own byte strides) and 2-D float64
+  ``MemoryView`` acquisitions and sums beside the same jobs done by Cython, nanobind and pybind11
+  (and numpy's own DLPack export), each row with the ratio to the fastest peer (bench_peers.py;
+  the peers are built by peer_modules.py);
+- calls: a no-op with one and three arguments and the README's ``total(a)`` on 8 KiB, bound every
+  way (typed ``bind_function``, ``py_function``, ``py_method``, Mojo's own ``def_function``) beside
+  a Cython ``def``, a nanobind ``m.def`` and a pybind11 ``m.def`` (bench_calls.py);
 - engines: the README's ``Grid`` through ``ray.put``/``ray.get`` (out of band, and in band for
   scale) and Dask's ``scatter`` vs a numpy array of the same size, and the demo rendered by Ray
   tasks vs the threaded demo (bench_engines.py; Ray and Dask run on this machine only).
@@ -53,6 +57,7 @@ if str(HERE) not in sys.path:
 
 import numpy as np  # noqa: E402
 
+import bench_calls  # noqa: E402
 import bench_demo  # noqa: E402
 import bench_engines  # noqa: E402
 import bench_interop  # noqa: E402
@@ -77,6 +82,7 @@ NOTES = [
     *bench_memory_view.NOTES,
     *bench_demo.NOTES,
     *bench_peers.NOTES,
+    *bench_calls.NOTES,
     *bench_records.NOTES,
     *bench_tables.NOTES,
     *bench_engines.NOTES,
@@ -86,7 +92,8 @@ NOTES = [
 def _draw_peers(ax, rows: list[Row]) -> None:
     """Horizontal bars: every bufferable row of the peer comparisons as its ratio to the fastest
     peer (log scale; 1 = level, left of it = ahead), labelled with both times."""
-    ours = [r for r in rows if r.section == bench_peers.SECTION and r.kind != "peer"]
+    ours = [r for r in rows if r.section in (bench_peers.SECTION, bench_calls.SECTION) and r.kind != "peer"
+            and r.baseline is not None]
     names = [f"{r.path}, {r.size}" for r in ours]
     ratios = [r.ratio for r in ours]
     ys = range(len(ours))
@@ -102,7 +109,7 @@ def _draw_peers(ax, rows: list[Row]) -> None:
     lo, hi = min(ratios + [1.0]), max(ratios + [1.0])
     ax.set_xlim(lo / 1.3, hi * 3)
     ax.set_xlabel("time / fastest peer's time (log; green = target met, red = missed, gray = no target)")
-    ax.set_title("bufferable vs Cython, nanobind, pybind11 and numpy doing the same job (2-D float64)",
+    ax.set_title("bufferable vs Cython, nanobind, pybind11 and numpy doing the same job (exports, views, calls)",
                  fontsize=11)
     ax.grid(True, axis="x", which="both", alpha=0.3)
 
@@ -123,7 +130,7 @@ def draw(rows: list[Row], path: Path) -> None:
         panels[panel].setdefault(name, {}).setdefault(nbytes, (kind, seconds))
 
     for r in rows:
-        if r.section in (bench_peers.SECTION, bench_engines.SECTION):  # not a size sweep of a call
+        if r.section in (bench_peers.SECTION, bench_calls.SECTION, bench_engines.SECTION):  # not a size sweep
             continue
         panel = 1 if r.section == "MemoryView" else 0
         add(panel, r.path, r.kind, r.nbytes, r.seconds)
@@ -134,7 +141,7 @@ def draw(rows: list[Row], path: Path) -> None:
               "Mojo reading numpy memory (MemoryView)"]
     ticks = sorted({r.nbytes for r in rows if r.section == "export"})
     labels = [next(r.size for r in rows if r.nbytes == t and r.section == "export") for t in ticks]
-    has_peers = any(r.section == bench_peers.SECTION for r in rows)
+    has_peers = any(r.section in (bench_peers.SECTION, bench_calls.SECTION) for r in rows)
     fig = plt.figure(figsize=(15, 15 if has_peers else 6.5))
     grid = fig.add_gridspec(2 if has_peers else 1, 2, height_ratios=[6.5, 8.5] if has_peers else None)
     axes = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])]
@@ -223,13 +230,15 @@ def main(argv=None) -> int:
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         other_builds = pool.submit(build_demo_and_peers)
         mojo_modules.build_all([mojo_modules.BFTEST, mojo_modules.MEMORY_VIEW, bench_interop.INTEROP,
-                                bench_records.BFRECORDS, bench_tables.TABLES, *bench_peers.mojo_sources()], jobs=1)
+                                bench_records.BFRECORDS, bench_tables.TABLES, *bench_peers.mojo_sources(),
+                                *bench_calls.mojo_sources()], jobs=1)
         other_builds.result()
     build_seconds = time.perf_counter() - build_started
 
     # 2. Measure.
     sections = [  # the peers first: their small fixed costs are measured before the 256 MiB sections
         (bench_peers.SECTION, lambda: bench_peers.measure(bench_peers.SHAPES, rounds)),
+        (bench_calls.SECTION, lambda: bench_calls.measure(rounds)),
         ("export", lambda: bench_mojo_export.measure(report.SIZES, rounds)),
         ("copy", lambda: bench_mojo_export.measure_copies(report.SIZES, rounds)),
         ("DLPack/Arrow", lambda: bench_interop.measure(report.SIZES, rounds)),

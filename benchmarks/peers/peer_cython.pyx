@@ -100,3 +100,23 @@ def sum_strided(const double[:, :] a):
             s0 += a[r, j]
             j += 1
     return (s0 + s1) + (s2 + s3)
+
+
+def noop(a):
+    """Does nothing with one argument (the calls benchmark)."""
+    pass
+
+
+def noop3(a, b, c):
+    """Does nothing with three arguments."""
+    pass
+
+
+def total(double[:, :] a):
+    """Sums any 2-D float64 buffer element by element (the README's loop)."""
+    cdef Py_ssize_t i, j
+    cdef double s = 0
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            s += a[i, j]
+    return s

@@ -50,8 +50,23 @@ static PyType_Slot grid_slots[] = {
 
 using Array2D = nb::ndarray<nb::array_api, double, nb::ndim<2>, nb::c_contig>;
 using Numpy2D = nb::ndarray<nb::numpy, double, nb::ndim<2>, nb::c_contig>;
+using Any2D = nb::ndarray<const double, nb::ndim<2>, nb::device::cpu>;
+
+// The calls benchmark: a no-op with one and three arguments, and a sum of any 2-D float64 buffer
+// element by element (strided access through the ndarray's view).
+static double total(Any2D a) {
+    auto v = a.view();
+    double s = 0;
+    for (size_t i = 0; i < v.shape(0); i++)
+        for (size_t j = 0; j < v.shape(1); j++)
+            s += v(i, j);
+    return s;
+}
 
 NB_MODULE(peer_nanobind, m) {
+    m.def("noop", [](nb::handle) {});
+    m.def("noop3", [](nb::handle, nb::handle, nb::handle) {});
+    m.def("total", &total);
     nb::class_<Grid>(m, "Grid", nb::type_slots(grid_slots))
         .def(nb::init<Py_ssize_t, Py_ssize_t>())
         .def_prop_ro("live_exports", [](const Grid &g) { return g.exports; })
