@@ -6,8 +6,10 @@ Every row is one call from Python, timed in interleaved rounds (best round wins)
 doing the same job in the same rounds:
 
 - a no-op with one argument and with three (objects passed and ignored, None returned);
-- ``total(a)``: the README's element-by-element sum of a 2-D float64 buffer, on an 8 KiB (32 x 32)
-  ndarray: the argument taken as a typed 2-D view, summed, the float returned.
+- ``rows(a)``: a 2-D float64 ndarray of 8 KiB (32 x 32) taken as a typed 2-D view, its row count
+  returned (the cost of a call with one array argument: conversion, acquisition, release);
+- ``total(a)``: the README's element-by-element sum of the same array: the argument taken as a
+  typed 2-D view, summed, the float returned.
 
 bufferable's side (benchmarks/mojo/bench_bindings.mojo): the typed binding (``bind_function``: a
 Mojo function ``def total(a: MemoryView[DType.float64, 2, mut=False]) -> Float64``, METH_O for one
@@ -19,7 +21,7 @@ nanobind ``m.def`` (``nb::ndarray<const double, nb::ndim<2>>``) and a pybind11 `
 
 Targets (ratio of the same run): the no-op calls of the typed binding and of ``py_function`` at
 most 1.0x the Cython ``def`` with the same arguments and at most 1.0x Mojo's ``def_function``;
-``total(a)`` at most 1.0x Cython's ``def total(double[:, :] a)``. ``py_method`` has no target (its
+``rows(a)`` and ``total(a)`` at most 1.0x Cython's ``def rows(double[:, :] a)`` / ``def total(double[:, :] a)``. ``py_method`` has no target (its
 rows show what the faster conventions save). Every side sums in the same order without bounds
 checks (the Cython peer is compiled with ``boundscheck=False, wraparound=False``; the Mojo one
 reads through ``unsafe_ptr()`` and the strides).
@@ -87,6 +89,8 @@ def measure(rounds: report.Rounds = report.FULL) -> list[Row]:
     expected = float(a.sum())
     for f in (calls.total, calls.total_fast, calls.total_varargs, calls.total_std, cy.total, nb.total, pb.total):
         assert abs(f(a) - expected) <= 1e-9 * a.size, f
+    for f in (calls.rows, calls.rows_fast, calls.rows_varargs, calls.rows_std, cy.acquire_strided, nb.rows, pb.rows):
+        assert f(a) == SHAPE[0], f
     for f in (calls.noop, calls.noop_fast, calls.noop_varargs, calls.noop_std, cy.noop, nb.noop, pb.noop):
         assert f(x) is None, f
     for f in (calls.noop3, calls.noop3_fast, calls.noop3_std, cy.noop3, nb.noop3, pb.noop3):
@@ -124,6 +128,18 @@ def measure(rounds: report.Rounds = report.FULL) -> list[Row]:
         ("py_function noop3(a, b, c)", "Cython def noop3(a, b, c)", VS_CYTHON),
         ("py_function noop3(a, b, c)", "def_function noop3(a, b, c)", VS_DEF_FUNCTION),
     ])
+    ours, peers = run({"typed rows(a)": lambda: calls.rows(a),
+                       "py_function rows(a)": lambda: calls.rows_fast(a),
+                       "py_method rows(a)": lambda: calls.rows_varargs(a),
+                       "def_function rows(a)": lambda: calls.rows_std(a)},
+                      {"Cython def rows(double[:, :] a)": lambda: cy.acquire_strided(a),
+                       "nanobind m.def rows(nb::ndarray)": lambda: nb.rows(a),
+                       "pybind11 m.def rows(py::array_t)": lambda: pb.rows(a)})
+    peers_and_std = {**peers, "def_function rows(a)": ours.pop("def_function rows(a)")}
+    rows += _rows("8 KiB, rows", a.nbytes, ours, peers_and_std, [
+        ("typed rows(a)", "Cython def rows(double[:, :] a)", VS_CYTHON),
+        ("py_function rows(a)", "Cython def rows(double[:, :] a)", VS_CYTHON),
+    ])
     ours, peers = run({"typed total(a)": lambda: calls.total(a),
                        "py_function total(a)": lambda: calls.total_fast(a),
                        "py_method total(a)": lambda: calls.total_varargs(a),
@@ -132,7 +148,7 @@ def measure(rounds: report.Rounds = report.FULL) -> list[Row]:
                        "nanobind m.def total(nb::ndarray)": lambda: nb.total(a),
                        "pybind11 m.def total(py::array_t)": lambda: pb.total(a)})
     peers_and_std = {**peers, "def_function total(a)": ours.pop("def_function total(a)")}
-    rows += _rows("8 KiB", a.nbytes, ours, peers_and_std, [
+    rows += _rows("8 KiB, total", a.nbytes, ours, peers_and_std, [
         ("typed total(a)", "Cython def total(double[:, :] a)", VS_CYTHON),
         ("py_function total(a)", "Cython def total(double[:, :] a)", VS_CYTHON),
     ])

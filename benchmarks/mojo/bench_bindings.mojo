@@ -53,6 +53,11 @@ def total(a: MemoryView[DType.float64, 2, mut=False]) -> Float64:
     return s
 
 
+def rows(a: MemoryView[DType.float64, 2, mut=False]) -> Int:
+    """Takes a typed view of any 2-D float64 buffer and returns its row count."""
+    return a.dim(0)
+
+
 # --- py_function (METH_FASTCALL, by hand) ------------------------------------------------------
 
 
@@ -64,6 +69,10 @@ def noop3_fast(module: PythonObject, args: Arguments) raises:
     pass
 
 
+def rows_fast(module: PythonObject, args: Arguments) raises -> PythonObject:
+    return MemoryView[DType.float64, 2, mut=False](args[0]).dim(0)
+
+
 def total_fast(module: PythonObject, args: Arguments) raises -> PythonObject:
     return total(MemoryView[DType.float64, 2, mut=False](args[0]))
 
@@ -73,6 +82,10 @@ def total_fast(module: PythonObject, args: Arguments) raises -> PythonObject:
 
 def noop_varargs(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
     return None
+
+
+def rows_varargs(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
+    return MemoryView[DType.float64, 2, mut=False](args[0]).dim(0)
 
 
 def total_varargs(mut module: PythonObject, mut args: PythonObject) raises -> PythonObject:
@@ -88,6 +101,10 @@ def noop_std(a: PythonObject):
 
 def noop3_std(a: PythonObject, b: PythonObject, c: PythonObject):
     pass
+
+
+def rows_std(a: PythonObject) raises -> PythonObject:
+    return MemoryView[DType.float64, 2, mut=False](a).dim(0)
 
 
 def total_std(a: PythonObject) raises -> PythonObject:
@@ -143,6 +160,10 @@ def PyInit_bench_bindings() abi("C") -> PythonObject:
         bind_function[noop](m, "noop", "a")
         bind_function[noop3](m, "noop3", "a", "b", "c")
         bind_function[total](m, "total", "a")
+        bind_function[rows](m, "rows", "a")
+        m.def_py_c_function(py_function[rows_fast], "rows_fast")
+        m.def_py_c_function(py_method[rows_varargs], "rows_varargs")
+        m.def_function[rows_std]("rows_std")
         m.def_py_c_function(py_function[noop_fast], "noop_fast")
         m.def_py_c_function(py_function[noop3_fast], "noop3_fast")
         m.def_py_c_function(py_function[total_fast], "total_fast")

@@ -67,6 +67,7 @@ NB_MODULE(peer_nanobind, m) {
     m.def("noop", [](nb::handle) {});
     m.def("noop3", [](nb::handle, nb::handle, nb::handle) {});
     m.def("total", &total);
+    m.def("rows", [](Any2D a) { return a.shape(0); });
     nb::class_<Grid>(m, "Grid", nb::type_slots(grid_slots))
         .def(nb::init<Py_ssize_t, Py_ssize_t>())
         .def_prop_ro("live_exports", [](const Grid &g) { return g.exports; })

@@ -31,6 +31,7 @@ PYBIND11_MODULE(peer_pybind11, m) {
     m.def("noop", [](py::handle) {});
     m.def("noop3", [](py::handle, py::handle, py::handle) {});
     m.def("total", &total);
+    m.def("rows", [](py::array_t<double, 0> a) { return a.shape(0); });
     py::class_<Grid>(m, "Grid", py::buffer_protocol())
         .def(py::init<py::ssize_t, py::ssize_t>())
         .def_buffer([](Grid &g) -> py::buffer_info {

@@ -328,6 +328,7 @@ def _overflow(value: Int, dtype: DType) -> Error:
 
 __extension SIMD(FromPython, ToPython):
     @staticmethod
+    @always_inline
     def from_python(obj: PythonObject) raises -> Self:
         comptime assert (
             Self.length == 1
@@ -409,6 +410,7 @@ __extension SIMD(FromPython, ToPython):
 
 __extension Bool(FromPython, ToPython):
     @staticmethod
+    @always_inline
     def from_python(obj: PythonObject) raises -> Self:
         var address = _address(obj)
         if address == _singleton(1):
@@ -430,6 +432,7 @@ __extension Bool(FromPython, ToPython):
 
 __extension String(FromPython, ToPython):
     @staticmethod
+    @always_inline
     def from_python(obj: PythonObject) raises -> Self:
         var address = _address(obj)
         if (_type_flags(address) & _UNICODE_SUBCLASS) == 0:
@@ -477,6 +480,7 @@ __extension PythonObject(FromPython):
 
 __extension Optional(FromPython, ToPython, _Omittable):
     @staticmethod
+    @always_inline
     def from_python(obj: PythonObject) raises -> Self:
         comptime assert conforms_to(Self.T, FromPython), (
             "bind_function: Optional[T] takes a T that is a FromPython"
@@ -539,6 +543,7 @@ def _or_none(error: Error, description: String) -> Error:
 
 __extension MemoryView(FromPython):
     @staticmethod
+    @always_inline
     def from_python(obj: PythonObject) raises -> Self:
         try:
             return Self(obj)
@@ -560,6 +565,7 @@ __extension MemoryView(FromPython):
 
 __extension RecordView(FromPython):
     @staticmethod
+    @always_inline
     def from_python(obj: PythonObject) raises -> Self:
         try:
             return Self(obj)
@@ -579,6 +585,7 @@ __extension RecordView(FromPython):
 
 __extension TableView(FromPython):
     @staticmethod
+    @always_inline
     def from_python(obj: PythonObject) raises -> Self:
         try:
             return Self(obj)

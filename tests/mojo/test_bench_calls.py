@@ -23,6 +23,8 @@ def test_totals(calls, shape, columns):
     a = (np.arange(shape[0] * shape[1]) % 13).astype(np.float64).reshape(shape)[:, columns]
     for f in (calls.total, calls.total_fast, calls.total_varargs, calls.total_std):
         assert f(a) == float(a.sum()) and f(a[::-1]) == float(a.sum())
+    for f in (calls.rows, calls.rows_fast, calls.rows_varargs, calls.rows_std):
+        assert f(a) == shape[0]
 
 
 def test_no_ops_and_errors(calls):
