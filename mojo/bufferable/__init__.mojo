@@ -4,7 +4,9 @@ Implement `Bufferable` (describe the memory in `__buffer__`, be told in
 `__release_buffer__` when a consumer is done), bind the struct with Mojo's
 `PythonModuleBuilder`, and call `add_buffer_protocol[T]` on its type
 builder. `memoryview(obj)` and `numpy.asarray(obj)` then share the struct's
-memory; `to_numpy(value)` does it from Mojo.
+memory; `to_numpy(value)` does it from Mojo. `bind_function[f](module,
+"name", "a", ...)` binds a function with typed parameters (a `MemoryView` of
+any buffer, scalars, strings, ...) and result.
 
 Build with `mojo build -I $(python -m bufferable --mojo-path) ...`, or
 `python -m bufferable build mod.mojo`, or `import bufferable.importer`.

@@ -1,12 +1,14 @@
 """Calling Mojo functions from Python with the errors' classes kept.
 
-`py_method[f]` wraps `def f(mut self, mut args) raises -> PythonObject` as a
-METH_VARARGS C function (args is the positional tuple); `py_function[f]`
-wraps `def f(self, args: Arguments) raises -> PythonObject` as a
-METH_FASTCALL one (no tuple is built: CPython hands over its own argument
-array), the fast convention for functions called in tight loops. Register
-either with `PythonModuleBuilder.def_py_c_function(py_function[f], "name")`
-or `PythonTypeBuilder.def_py_c_method(...)`.
+`py_function[f]` wraps `def f(self, args: Arguments) raises -> PythonObject`
+(or a function returning nothing) as a METH_FASTCALL C function: no tuple is
+built, CPython hands over its own argument array and `args[i]` reads it in
+place. `py_method[f]` wraps `def f(mut self, mut args) raises -> PythonObject`
+as a METH_VARARGS one (args is the positional tuple CPython builds for every
+call): the slower convention, kept for compatibility. Register either with
+`PythonModuleBuilder.def_py_c_function(py_function[f], "name")` or
+`PythonTypeBuilder.def_py_c_method(...)`. Typed functions (`bind_function`,
+`typed_calls.mojo`) need neither.
 
 Both raise a caught error in Python as `bufferable.errors` recorded it: the
 same exception object for a Python exception bufferable took (KeyboardInterrupt
