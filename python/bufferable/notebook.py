@@ -185,7 +185,10 @@ def run_cell(line: str, cell: str, namespace: MutableMapping[str, Any] | None = 
     options = _parser().parse_args(shlex.split(line))
     flags = _flags(options)
     name = _module_name(cell, options.name)
-    include: Sequence[Path] = [Path.cwd()]
+    try:
+        include: Sequence[Path] = [Path.cwd()]
+    except OSError:  # the working directory was removed: nothing to import from it
+        include = []
     cache = private_directory(user_cache_dir("notebook"))
     with tempfile.TemporaryDirectory(prefix="bufferable-cell-") as tmp:
         # The key of everything the build reads: the cell, the Mojo files it imports (from the
