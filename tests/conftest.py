@@ -43,9 +43,12 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def torch():
     """The torch module. On a Python the test extra installs no torch for, the test skips saying
-    why; anywhere else a missing torch fails it (the test extra was not installed)."""
+    why, as it does where $BUFFERABLE_TEST_NO_TORCH gives a reason (valgrind's run blocks torch);
+    anywhere else a missing torch fails it (the test extra was not installed)."""
     if sys.version_info[:2] != TORCH_PYTHON:
         pytest.skip(NO_TORCH_HERE)
+    if os.environ.get("BUFFERABLE_TEST_NO_TORCH"):
+        pytest.skip(os.environ["BUFFERABLE_TEST_NO_TORCH"])
     import torch as module
 
     return module
