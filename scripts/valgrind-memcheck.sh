@@ -46,7 +46,8 @@ fi
 
 mkdir -p "$OUT/block"
 mkdir -p "$OUT/block/torch"
-# (ModuleNotFoundError: pytest.importorskip("torch") then skips those tests)
+# (ModuleNotFoundError for any import of torch; the tests' torch fixture skips, saying why, as
+# BUFFERABLE_TEST_NO_TORCH asks)
 echo 'raise ModuleNotFoundError("torch is not run under valgrind (scripts/valgrind-memcheck.sh)", name="torch")' \
   > "$OUT/block/torch/__init__.py"
 LOG="$OUT/memcheck.log"
@@ -58,6 +59,7 @@ echo "valgrind-memcheck: log: $LOG"
 
 set +e
 PYTHONPATH="$OUT/block${PYTHONPATH:+:$PYTHONPATH}" PYTHONMALLOC=malloc_debug \
+BUFFERABLE_TEST_NO_TORCH="torch is not run under valgrind (scripts/valgrind-memcheck.sh)" \
 BUFFERABLE_STATEFUL_FRACTION=${BUFFERABLE_STATEFUL_FRACTION:-0.1} \
   valgrind --tool=memcheck --error-exitcode=99 --leak-check=no --num-callers=40 \
     --suppressions=scripts/valgrind-python.supp --log-file="$LOG" \

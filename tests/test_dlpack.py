@@ -192,8 +192,8 @@ def test_install_interop_refuses_non_exporters():
 
 class TestTorch:
     @pytest.fixture(autouse=True)
-    def _torch(self):
-        self.torch = pytest.importorskip("torch")
+    def _torch(self, torch):
+        self.torch = torch
 
     @pytest.mark.parametrize("fmt,dtype_name", [("f", "float32"), ("d", "float64"), ("?", "bool"),
                                                 ("e", "float16"), ("q", "int64"), ("B", "uint8")])

@@ -146,8 +146,7 @@ def test_acquisition_uses_the_table_not_dlpack():
     assert p.live_exports == 0 and p.releases == 1
 
 
-def test_torch_acquired_through_its_table():
-    torch = pytest.importorskip("torch")
+def test_torch_acquired_through_its_table(torch):
     t = torch.arange(12, dtype=torch.float32).reshape(3, 4).T
     original = torch.Tensor.__dlpack__
 

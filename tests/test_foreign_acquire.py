@@ -29,8 +29,7 @@ def test_dlpack_formats(dtype, fmt):
     assert acq.desc["format"] == fmt
 
 
-def test_dlpack_bfloat16_format():
-    torch = pytest.importorskip("torch")  # numpy's DLPack export has no bfloat16
+def test_dlpack_bfloat16_format(torch):  # numpy's DLPack export has no bfloat16
     acq = Acquisition(torch.zeros(3, dtype=torch.bfloat16), BufferFlags.RECORDS_RO, via="dlpack")
     assert acq.desc["format"] == "[ml_dtypes$bfloat16$]" and acq.desc["itemsize"] == 2
 
@@ -82,8 +81,7 @@ def test_dlpack_refusals():
         Acquisition(Liar(), via="dlpack")
 
 
-def test_dlpack_from_torch():
-    torch = pytest.importorskip("torch")
+def test_dlpack_from_torch(torch):
     t = torch.arange(12, dtype=torch.float32).reshape(3, 4).t()
     acq = Acquisition(t, BufferFlags.STRIDED_RO | BufferFlags.FORMAT, via="dlpack")
     assert acq.desc["shape"] == (4, 3) and acq.desc["strides"] == (4, 16)

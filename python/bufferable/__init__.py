@@ -13,6 +13,16 @@ from .build import mojo_path
 
 __version__ = "0.1.0"
 
+
+def load_ipython_extension(ipython: object) -> None:
+    """``%load_ext bufferable`` in IPython or Jupyter: the ``%%mojo`` cell magic, which compiles a
+    cell holding a Mojo module with bufferable on the import path and imports it
+    (:mod:`bufferable.notebook`)."""
+    from .notebook import load_ipython_extension as load
+
+    load(ipython)
+
+
 __all__ = [
     "BufferFlags", "BufferInfo", "asarray", "extension_dtype", "inspect", "install_interop",
     "parse_format", "__version__",

@@ -177,22 +177,24 @@ def _module_name(source: Path) -> str:
     return name
 
 
-def _flags(include: Sequence[str | os.PathLike[str]], *, labelled: bool = False) -> list[str]:
-    """The options of ``mojo build``; ``labelled`` names the directories by their role (the cache
-    key: the files they hold are inputs of their own, so the key does not depend on where they
-    are)."""
+def _flags(include: Sequence[str | os.PathLike[str]], *, labelled: bool = False,
+           flags: Sequence[str] = ()) -> list[str]:
+    """The options of ``mojo build`` (``flags``: extra ones, such as ``-O2`` or ``-g``);
+    ``labelled`` names the directories by their role (the cache key: the files they hold are
+    inputs of their own, so the key does not depend on where they are)."""
     if labelled:
         directories = ["<bufferable>", *(f"<include {i}>" for i in range(len(include)))]
     else:
         directories = [mojo_path(), *(str(d) for d in include)]
-    flags: list[str] = []
+    options: list[str] = []
     for directory in directories:
-        flags += ["-I", directory]
-    return flags + ["--emit", "shared-lib"]
+        options += ["-I", directory]
+    return options + [*flags, "--emit", "shared-lib"]
 
 
-def _run_mojo(source: Path, output: Path, include: Sequence[str | os.PathLike[str]]) -> None:
-    command = [find_mojo(), "build", *_flags(include), str(source), "-o", str(output)]
+def _run_mojo(source: Path, output: Path, include: Sequence[str | os.PathLike[str]],
+              flags: Sequence[str] = ()) -> None:
+    command = [find_mojo(), "build", *_flags(include, flags=flags), str(source), "-o", str(output)]
     process = subprocess.run(command, capture_output=True, text=True, env=compiler_environment())
     text = (process.stdout + process.stderr).strip()
     # The compiler prints this on machines without its crash reporter; it is noise.
@@ -211,11 +213,12 @@ def build(
     output: str | os.PathLike[str] | None = None,
     *,
     include: Sequence[str | os.PathLike[str]] = (),
+    flags: Sequence[str] = (),
 ) -> Path:
     """Compile ``source`` (a ``.mojo`` file defining ``PyInit_<stem>``) into a Python extension.
 
     The bufferable Mojo package (``mojo_path()``) and every directory of ``include`` are on the
-    import path. ``output`` defaults to ``<stem><EXT_SUFFIX>`` in the current directory; a directory
+    import path; ``flags`` are further options of ``mojo build`` (``-O2``, ``-g``, ``-DKEY=V``). ``output`` defaults to ``<stem><EXT_SUFFIX>`` in the current directory; a directory
     (existing, or written with a trailing slash) gets that name inside it; a file name must start
     with ``<stem>.`` (Python looks for ``PyInit_<stem>``). The file is replaced atomically, so a process importing it
     meanwhile never sees half a file.
@@ -254,7 +257,7 @@ def build(
         raise _unwritable(target.parent, error) from error
     with scratch as tmp:
         partial = Path(tmp) / f"{name}{extension_suffix()}"
-        _run_mojo(source, partial, include)
+        _run_mojo(source, partial, include, flags)
         _check_pyinit(source, partial, name)
         try:
             os.replace(partial, target)
@@ -458,10 +461,11 @@ def content_hash(
     inputs: Sequence[str | os.PathLike[str]] | None = None,
     *,
     include: Sequence[str | os.PathLike[str]] = (),
+    flags: Sequence[str] = (),
 ) -> str:
     """The cache key of a build of ``source``: a hash of the bytes of every file of ``inputs``
     (default :func:`build_inputs`), the ``mojo build`` flags (``include`` directories by their
-    position), the compiler's path and installed version (an upgrade in place must rebuild) and
+    position, then ``flags``), the compiler's path and installed version (an upgrade in place must rebuild) and
     this Python's extension suffix (an extension built by another environment's Mojo points at
     that environment's runtime).
 
@@ -484,7 +488,7 @@ def content_hash(
         digest.update(b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")
-    digest.update("\0".join(_flags(include, labelled=True)).encode())
+    digest.update("\0".join(_flags(include, labelled=True, flags=flags)).encode())
     digest.update(os.path.realpath(find_mojo()).encode())
     digest.update(_mojo_version().encode())
     digest.update(extension_suffix().encode())
@@ -557,6 +561,7 @@ def cached_path(
     *,
     include: Sequence[str | os.PathLike[str]] = (),
     inputs: Sequence[str | os.PathLike[str]] | None = None,
+    flags: Sequence[str] = (),
 ) -> Path:
     """Where :func:`cached_build` keeps (or would put) the build of ``source``.
 
@@ -567,7 +572,7 @@ def cached_path(
     source = Path(source).resolve()
     name = _module_name(source)
     directory = Path(cache_dir) if cache_dir is not None else source.parent / "__mojocache__"
-    key = content_hash(source, inputs, include=include)
+    key = content_hash(source, inputs, include=include, flags=flags)
     return directory / f"{name}.{key}{extension_suffix()}"
 
 
@@ -579,13 +584,14 @@ def _inputs_state(
     source: Path,
     inputs: Sequence[str | os.PathLike[str]] | None,
     include: Sequence[str | os.PathLike[str]],
+    flags: Sequence[str] = (),
 ) -> tuple[str, list[tuple[Path, int, int, int, int]]]:
     """The cache key of a build of ``source`` and each input's inode, size, modification and
     change times, taken before it is hashed: a write during the hashing shows next time."""
     files = build_inputs(source, include) if inputs is None else [Path(p).resolve() for p in inputs]
     stamps = [(p, s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns)
               for p in files for s in [p.stat()]]
-    return content_hash(source, files, include=include), stamps
+    return content_hash(source, files, include=include, flags=flags), stamps
 
 
 def cached_build(
@@ -594,14 +600,15 @@ def cached_build(
     *,
     include: Sequence[str | os.PathLike[str]] = (),
     inputs: Sequence[str | os.PathLike[str]] | None = None,
+    flags: Sequence[str] = (),
 ) -> Path:
     """Build ``source`` unless an up-to-date build is cached; return the extension's path.
 
     The cache entry is ``<cache_dir>/<stem>.<hash><EXT_SUFFIX>`` (``cache_dir`` defaults to
     ``__mojocache__`` next to the source), keyed by :func:`content_hash` of ``inputs``, the files
     the build reads (default :func:`build_inputs`: the source, the local modules and packages it
-    imports, the bufferable package), so a change to any of them, to the flags or to the compiler
-    rebuilds it, and a change to any other file does not. Older entries for the same module are
+    imports, the bufferable package), so a change to any of them, to the flags (``include``,
+    ``flags``: as for :func:`build`) or to the compiler rebuilds it, and a change to any other file does not. Older entries for the same module are
     removed after a successful build.
 
     Whose code is loaded: ``cache_dir`` is made or checked by :func:`private_directory` (used
@@ -622,7 +629,7 @@ def cached_build(
     default = source.parent / "__mojocache__"
     directory = private_directory(default if cache_dir is None else cache_dir)
     for _ in range(_ATTEMPTS):
-        key, stamps = _inputs_state(source, inputs, include)
+        key, stamps = _inputs_state(source, inputs, include, flags)
         target = directory / f"{name}.{key}{extension_suffix()}"
         if trusted_build(target):
             return target
@@ -633,7 +640,7 @@ def cached_build(
                 scratch = tempfile.TemporaryDirectory(prefix=".mojo-cache-", dir=directory)
             except OSError as error:
                 raise _unwritable(directory, error) from error
-            if _build_into(scratch, source, inputs, include, key, stamps, target):
+            if _build_into(scratch, source, inputs, include, flags, key, stamps, target):
                 break
     else:
         message = (f"{source}: its inputs changed while each of {_ATTEMPTS} builds ran, so none "
@@ -666,6 +673,7 @@ def _build_into(
     source: Path,
     inputs: Sequence[str | os.PathLike[str]] | None,
     include: Sequence[str | os.PathLike[str]],
+    flags: Sequence[str],
     key: str,
     stamps: list[tuple[Path, int, int, int, int]],
     target: Path,
@@ -673,9 +681,9 @@ def _build_into(
     """One attempt of :func:`cached_build`: build in ``scratch`` and move the result to
     ``target``, unless the inputs changed while the compiler ran (then False: build again)."""
     with scratch as tmp:
-        built = build(source, tmp + os.sep, include=include)
+        built = build(source, tmp + os.sep, include=include, flags=flags)
         try:
-            changed = _inputs_state(source, inputs, include) != (key, stamps)
+            changed = _inputs_state(source, inputs, include, flags) != (key, stamps)
         except OSError:  # an input was removed meanwhile
             changed = True
         if changed:  # the compiler read one version of them or another: build again

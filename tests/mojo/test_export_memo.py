@@ -215,8 +215,7 @@ def test_a_view_keeps_its_strides_when_the_producer_changes_under_it(bftest):
     assert_released(r)
 
 
-def test_every_consumer_in_turn_is_released_once(bftest):
-    torch = pytest.importorskip("torch")
+def test_every_consumer_in_turn_is_released_once(bftest, torch):
     r = bftest.Reshaping()
     describe(r, [2, 3])
     want = np.arange(6.0).reshape(2, 3)
